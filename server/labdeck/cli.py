@@ -1,0 +1,49 @@
+"""The `labdeck` command."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__
+from .paths import StateDir, default_state_dir
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="labdeck", description="A self-hosted studio lab.")
+    parser.add_argument("--version", action="version", version=f"labdeck {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="run labdeck on this machine")
+    doctor = commands.add_parser("doctor", help="check this machine can run labdeck")
+    for sub in (up, doctor):
+        sub.add_argument("--ip", default="127.0.0.1", help="address to listen on")
+        sub.add_argument("--port", type=int, default=8000, help="port to listen on")
+        sub.add_argument(
+            "--state-dir",
+            type=Path,
+            default=default_state_dir(),
+            help="where users, homes and databases are kept (default: ~/.labdeck)",
+        )
+    up.add_argument("--admin", default="admin", help="name of the first admin user")
+    up.add_argument("--log-level", default="INFO", help="hub log level")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "doctor":
+        from .doctor import report, run_checks
+
+        return report(run_checks(args.ip, args.port, StateDir(args.state_dir.expanduser())))
+
+    from .up import UpError, run
+
+    try:
+        return run(args.ip, args.port, args.state_dir, args.admin, args.log_level)
+    except UpError as e:
+        print(f"labdeck: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Hub-side parts of labdeck: configuration, authenticator and spawner."""

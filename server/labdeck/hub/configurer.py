@@ -1,0 +1,112 @@
+"""Pure functions that set JupyterHub config values for a labdeck hub.
+
+hub_config/jupyterhub_config.py calls these; an admin overrides any value afterwards in
+`<state-dir>/jupyterhub_config.d/*.py`.
+"""
+
+import shutil
+import sys
+from pathlib import Path
+
+from .settings import SERVICE_NAME, HubSettings
+
+LABDECK_ACCESS = f"access:services!service={SERVICE_NAME}"
+
+
+def _installed_command(name: str) -> str:
+    local = Path(sys.executable).with_name(name)
+    return str(local) if local.exists() else (shutil.which(name) or name)
+
+
+def set_network(c, s: HubSettings) -> None:
+    """Public proxy on ip:port; everything internal on loopback."""
+    c.JupyterHub.ip = s.ip
+    c.JupyterHub.port = s.port
+    c.JupyterHub.hub_ip = "127.0.0.1"
+    c.JupyterHub.hub_port = s.hub_port
+    c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{s.proxy_api_port}"
+    # The PyPI port of configurable-http-proxy: installed by pip with everything else.
+    c.ConfigurableHTTPProxy.command = [_installed_command("configurable-http-proxy")]
+    c.ConfigurableHTTPProxy.should_start = True
+
+
+def set_state(c, s: HubSettings) -> None:
+    """Hub database and cookie secret live in the state dir, so a restart keeps users."""
+    c.JupyterHub.db_url = s.state.hub_db_url
+    c.JupyterHub.cookie_secret_file = str(s.state.cookie_secret)
+    c.JupyterHub.pid_file = str(s.state.hub_dir / "jupyterhub.pid")
+    c.JupyterHub.cleanup_servers = True
+    c.JupyterHub.cleanup_proxy = True
+
+
+def set_auth(c, s: HubSettings) -> None:
+    c.JupyterHub.authenticator_class = "labdeck.hub.auth.LabdeckAuthenticator"
+    c.Authenticator.admin_users = {s.admin}
+    c.FirstUseAuthenticator.dbm_path = str(s.state.passwords)
+    c.FirstUseAuthenticator.min_password_length = 8
+    if s.state.admin_token.exists():
+        token = s.state.admin_token.read_text().strip()
+        # A user-owned token, so the admin token speaks for the admin user everywhere.
+        c.JupyterHub.api_tokens = {token: s.admin}
+
+
+def set_spawner(c, s: HubSettings) -> None:
+    c.JupyterHub.spawner_class = "labdeck.hub.spawner.LabdeckSpawner"
+    c.LabdeckSpawner.home_dir_template = str(s.state.homes / "{username}")
+    c.LabdeckSpawner.service_url = s.service_url
+    c.LabdeckSpawner.instance = s.instance
+    c.Spawner.default_url = "/lab"
+    c.Spawner.start_timeout = 120
+    c.Spawner.http_timeout = 60
+
+
+def set_service(c, s: HubSettings) -> None:
+    """The control-plane service, started and stopped by the hub."""
+    c.JupyterHub.services = [
+        {
+            "name": SERVICE_NAME,
+            "url": f"http://127.0.0.1:{s.service_port}",
+            "command": [sys.executable, "-m", "labdeck.service"],
+            "environment": {
+                "LABDECK_STATE_DIR": str(s.state.root),
+                "LABDECK_INSTANCE": s.instance,
+            },
+            "oauth_no_confirm": True,
+            "display": True,
+            "info": {"description": "labdeck control plane"},
+        }
+    ]
+    c.JupyterHub.load_roles = [
+        {
+            "name": "user",
+            "description": "Users can use their own servers and the labdeck service",
+            "scopes": ["self", LABDECK_ACCESS],
+        },
+        {
+            # The server's token is how the lab's server extension calls the service.
+            "name": "server",
+            "description": "User servers post activity and call the labdeck service",
+            "scopes": ["users:activity!user", "access:servers!server", LABDECK_ACCESS],
+        },
+        {
+            "name": f"{SERVICE_NAME}-service",
+            "description": "What the labdeck service needs to manage sessions and users",
+            "scopes": [
+                "read:users",
+                "read:groups",
+                "read:servers",
+                "servers",
+                "users:activity",
+            ],
+            "services": [SERVICE_NAME],
+        },
+    ]
+
+
+def apply_defaults(c, s: HubSettings) -> None:
+    """Everything a labdeck hub needs, in one call."""
+    set_network(c, s)
+    set_state(c, s)
+    set_auth(c, s)
+    set_spawner(c, s)
+    set_service(c, s)

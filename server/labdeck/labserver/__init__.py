@@ -1,0 +1,1 @@
+"""The labdeck jupyter-server extension that runs inside every user's lab."""

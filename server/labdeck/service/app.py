@@ -1,0 +1,151 @@
+"""The labdeck service application (a traitlets Application, like jupyterhub-idle-culler)."""
+
+import asyncio
+import os
+import re
+import secrets
+import signal
+from pathlib import Path
+from urllib.parse import urlparse
+
+from jupyterhub.services.auth import HubOAuth
+from tornado import web
+from traitlets import Unicode, default
+from traitlets.config import Application
+
+from .._version import __version__
+from ..paths import StateDir, default_state_dir, write_secret
+from .db import Database
+from .handlers import default_handlers, page_handlers
+from .handlers.base import NotFoundHandler
+from .handlers.openapi import build_document
+
+PARAM = re.compile(r"\{(\w+)\}")
+
+
+def route_pattern(base_url: str, template: str) -> str:
+    """Tornado pattern for an OpenAPI-style path template: `{id}` matches one path segment."""
+    return base_url + PARAM.sub(r"(?P<\1>[^/]+)", template) + "$"
+
+
+class LabdeckService(Application):
+    """The control plane: REST API, database and (in later layers) the backends."""
+
+    name = "labdeck-service"
+    version = __version__
+    description = "labdeck control-plane service, managed by JupyterHub."
+
+    config_file = Unicode(
+        "",
+        help="Python config file to load (e.g. labdeck_service_config.py).",
+    ).tag(config=True)
+
+    state_dir = Unicode(
+        help="Directory for the service's database and secrets. Default: $LABDECK_STATE_DIR.",
+    ).tag(config=True)
+
+    @default("state_dir")
+    def _state_dir_default(self):
+        return str(default_state_dir())
+
+    db_url = Unicode(
+        help="""SQLAlchemy URL of the service database.
+
+        Default: SQLite in <state_dir>/service/. Any SQLAlchemy URL works, e.g.
+        postgresql+psycopg://labdeck@db/labdeck.
+        """,
+    ).tag(config=True)
+
+    @default("db_url")
+    def _db_url_default(self):
+        return StateDir(Path(self.state_dir)).service_db_url
+
+    service_url = Unicode(
+        help="Where the service listens. Default: $JUPYTERHUB_SERVICE_URL from the hub.",
+    ).tag(config=True)
+
+    @default("service_url")
+    def _service_url_default(self):
+        return os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:10101")
+
+    base_url = Unicode(
+        help="URL prefix of the service. Default: $JUPYTERHUB_SERVICE_PREFIX from the hub.",
+    ).tag(config=True)
+
+    @default("base_url")
+    def _base_url_default(self):
+        return os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/labdeck/")
+
+    cookie_secret_file = Unicode(
+        help="File holding the secret that signs the service's browser cookies.",
+    ).tag(config=True)
+
+    @default("cookie_secret_file")
+    def _cookie_secret_file_default(self):
+        return str(StateDir(Path(self.state_dir)).service_dir / "cookie_secret")
+
+    aliases = {
+        "config": "LabdeckService.config_file",
+        "state-dir": "LabdeckService.state_dir",
+        "db-url": "LabdeckService.db_url",
+        "log-level": "Application.log_level",
+    }
+
+    def initialize(self, argv=None):
+        super().initialize(argv)
+        if self.config_file:
+            self.load_config_file(self.config_file)
+        self.db = Database(self.db_url)
+        self.db.upgrade()
+        self.hub_auth = HubOAuth.instance(parent=self)
+        self.web_app = self.make_web_app()
+
+    @property
+    def routes(self) -> list[tuple[str, type]]:
+        """(path template, handler) for every API route; the OpenAPI document is built from it."""
+        return list(default_handlers)
+
+    def openapi_document(self) -> dict:
+        return build_document(self.routes, self.base_url, __version__)
+
+    def _cookie_secret(self) -> bytes:
+        path = Path(self.cookie_secret_file)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_secret(path, secrets.token_hex(32))
+        return bytes.fromhex(path.read_text().strip())
+
+    def make_web_app(self) -> web.Application:
+        base = self.base_url if self.base_url.endswith("/") else self.base_url + "/"
+        handlers = [
+            (route_pattern(base, template), handler)
+            for template, handler in [*self.routes, *page_handlers]
+        ]
+        handlers.append((base + r"api/.*", NotFoundHandler))
+        return web.Application(
+            handlers,
+            cookie_secret=self._cookie_secret(),
+            labdeck=self,
+            hub_auth=self.hub_auth,
+            log=self.log,
+            default_handler_class=NotFoundHandler,
+        )
+
+    def start(self):
+        asyncio.run(self.serve())
+
+    async def serve(self):
+        """Serve until SIGTERM or SIGINT (the hub sends SIGTERM when it stops)."""
+        url = urlparse(self.service_url)
+        self.http_server = self.web_app.listen(url.port or 80, address=url.hostname or "127.0.0.1")
+        self.log.info("labdeck service listening on %s%s", self.service_url, self.base_url)
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stopping.set)
+        await stopping.wait()
+        self.http_server.stop()
+        self.log.info("labdeck service stopped")
+
+
+main = LabdeckService.launch_instance

@@ -1,0 +1,105 @@
+"""The base of every API handler: hub authentication, JSON bodies and JSON errors."""
+
+import json
+import traceback
+
+from jupyterhub.services.auth import HubOAuthenticated, UserNotAllowed
+from tornado import web
+
+from ..errors import STATUS_CODES, APIError
+
+
+class APIHandler(HubOAuthenticated, web.RequestHandler):
+    """Authenticated JSON API handler.
+
+    Every request is authenticated in `prepare`, before any verb runs: a missing or bad
+    credential is a 401 JSON error, never a redirect to the login page.
+    Subclasses describe each verb in `openapi` (method -> OpenAPI operation).
+    """
+
+    openapi: dict[str, dict] = {}
+
+    @property
+    def db(self):
+        return self.settings["labdeck"].db
+
+    @property
+    def user(self) -> dict:
+        """The hub model of the caller (a user or a service)."""
+        return self.current_user
+
+    @property
+    def is_admin(self) -> bool:
+        return bool(self.current_user.get("admin"))
+
+    async def prepare(self):
+        model = await self.hub_auth.get_user(self, sync=False)
+        if not model:
+            raise APIError(
+                401,
+                "not_authenticated",
+                "Log in to labdeck first, or send a hub API token "
+                "in an 'Authorization: token ...' header.",
+            )
+        try:
+            self.current_user = self.check_hub_user(model)
+        except UserNotAllowed as e:
+            raise APIError(
+                403,
+                "forbidden",
+                f"{model.get('name')} is not allowed to use labdeck. Ask an admin for access.",
+            ) from e
+
+    def get_json_body(self) -> dict:
+        """The request body as a JSON object; a 400 JSON error if it is not one."""
+        if not self.request.body:
+            return {}
+        try:
+            body = json.loads(self.request.body)
+        except (ValueError, UnicodeDecodeError) as e:
+            raise APIError(400, "invalid_json", f"The request body is not valid JSON: {e}") from e
+        if not isinstance(body, dict):
+            raise APIError(400, "invalid_json", "The request body must be a JSON object.")
+        return body
+
+    def write_json(self, data, status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(json.dumps(data, default=str))
+
+    def set_default_headers(self):
+        self.set_header("Cache-Control", "no-store")
+
+    def write_error(self, status_code: int, **kwargs):
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, APIError):
+            code, message = exc.code, exc.message
+        elif isinstance(exc, web.HTTPError) and exc.log_message:
+            code = STATUS_CODES.get(status_code, "error")
+            message = exc.log_message % exc.args if exc.args else exc.log_message
+        else:
+            code = STATUS_CODES.get(status_code, "error")
+            message = self._reason
+        if status_code >= 500 and exc is not None and not isinstance(exc, web.HTTPError):
+            # Keep the traceback in the log, never in the response.
+            self.log_exception(*kwargs["exc_info"])
+            message = "Something went wrong inside labdeck. The error was logged for admins."
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(json.dumps({"error": code, "message": message}))
+
+    def log_exception(self, typ, value, tb):
+        if isinstance(value, web.HTTPError) and value.status_code < 500:
+            return
+        self.application.settings["log"].error(
+            "Error in %s %s:\n%s",
+            self.request.method,
+            self.request.uri,
+            "".join(traceback.format_exception(typ, value, tb)),
+        )
+
+
+class NotFoundHandler(APIHandler):
+    """Unknown API paths: a JSON 404, with the same authentication as every route."""
+
+    def prepare(self):
+        raise APIError(404, "not_found", f"There is no labdeck API at {self.request.path}.")

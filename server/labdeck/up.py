@@ -1,0 +1,171 @@
+"""`labdeck up`: run a labdeck hub on embedded defaults and stop everything on exit."""
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+from .hub.auth import has_password, set_password
+from .hub.settings import HubSettings
+from .net import free_port, port_is_free
+from .paths import StateDir, write_secret
+from .processes import end_processes, pids_with_marker
+
+HUB_READY_TIMEOUT = 120
+HUB_STOP_TIMEOUT = 60
+
+
+class UpError(Exception):
+    """A reason `labdeck up` cannot run, worded for the person who typed it."""
+
+
+def hub_config_path() -> Path:
+    """jupyterhub_config.py: shipped inside the package, or the checkout's hub_config/."""
+    packaged = Path(__file__).with_name("hub_config") / "jupyterhub_config.py"
+    if packaged.exists():
+        return packaged
+    return Path(__file__).parents[2] / "hub_config" / "jupyterhub_config.py"
+
+
+def first_start(state: StateDir, admin: str) -> list[str]:
+    """Create the admin token and password if missing; return lines to tell the user."""
+    notes = []
+    if not state.admin_token.exists():
+        write_secret(state.admin_token, secrets.token_hex(32))
+        notes.append(f"Created an admin API token in {state.admin_token}")
+    if not has_password(state.passwords, admin):
+        password = secrets.token_urlsafe(12)
+        set_password(state.passwords, admin, password)
+        write_secret(state.admin_password, password)
+        notes.append(f"Created a password for {admin!r} in {state.admin_password}")
+    return notes
+
+
+def make_settings(ip: str, port: int, state: StateDir, admin: str) -> HubSettings:
+    if not port_is_free(ip, port):
+        raise UpError(f"port {port} on {ip} is already in use; choose another with --port")
+    return HubSettings(
+        state=state,
+        ip=ip,
+        port=port,
+        hub_port=free_port(),
+        proxy_api_port=free_port(),
+        service_port=free_port(),
+        admin=admin,
+        instance=uuid.uuid4().hex,
+    )
+
+
+def _restore_default_signals():
+    # A shell that started us in the background may have set SIGINT to ignored;
+    # the hub must get default handlers or its shutdown hangs.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def start_hub(settings: HubSettings, log_level: str) -> subprocess.Popen:
+    env = dict(os.environ, **settings.to_env())
+    jupyterhub = Path(sys.executable).with_name("jupyterhub")
+    cmd = [
+        str(jupyterhub) if jupyterhub.exists() else "jupyterhub",
+        "-f",
+        str(hub_config_path()),
+        f"--log-level={log_level}",
+    ]
+    # Own session: a Ctrl-C reaches only us, and we stop the hub in order.
+    return subprocess.Popen(
+        cmd,
+        cwd=settings.state.hub_dir,
+        env=env,
+        start_new_session=True,
+        preexec_fn=_restore_default_signals,
+    )
+
+
+def wait_until_ready(hub: subprocess.Popen, url: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if hub.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(url + "hub/api/", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return True
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def stop_hub(hub: subprocess.Popen, instance: str) -> None:
+    """Ask the hub to shut down (it stops proxy, service and user servers), then sweep."""
+    if hub.poll() is None:
+        hub.send_signal(signal.SIGTERM)
+        try:
+            hub.wait(HUB_STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            hub.kill()
+            hub.wait()
+    leftovers = pids_with_marker(instance)
+    if leftovers:
+        end_processes(leftovers)
+
+
+class _Stop(Exception):
+    pass
+
+
+def _raise_stop(signum, frame):
+    raise _Stop()
+
+
+def run(ip: str, port: int, state_dir: Path, admin: str, log_level: str = "INFO") -> int:
+    """Run until Ctrl-C or SIGTERM; return the exit code."""
+    state = StateDir(state_dir.expanduser().resolve())
+    try:
+        state.create()
+    except OSError as e:
+        raise UpError(f"cannot create the state directory {state.root}: {e.strerror}") from e
+    settings = make_settings(ip, port, state, admin)
+    notes = first_start(state, admin)
+
+    previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    hub = None
+    try:
+        hub = start_hub(settings, log_level)
+        if not wait_until_ready(hub, settings.public_url, HUB_READY_TIMEOUT):
+            code = hub.poll()
+            raise UpError(f"the hub did not start (exit code {code}); see the log above")
+        _announce(settings, notes)
+        return hub.wait()
+    except _Stop:
+        print("labdeck: stopping...", file=sys.stderr, flush=True)
+        return 0
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if hub is not None:
+            # Ignore a second Ctrl-C while we clean up: leaving orphans is worse.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            stop_hub(hub, settings.instance)
+            signal.signal(signal.SIGINT, previous[signal.SIGINT])
+
+
+def _announce(settings: HubSettings, notes: list[str]) -> None:
+    lines = [
+        "",
+        f"labdeck is running at {settings.public_url}",
+        f"  log in as {settings.admin!r} with the password in {settings.state.admin_password}",
+        f"  admin API token: {settings.state.admin_token}",
+        "  add users in the hub's admin panel; each sets a password at first login",
+        "  press Ctrl-C to stop",
+        *(f"  {note}" for note in notes),
+        "",
+    ]
+    print("\n".join(lines), file=sys.stderr, flush=True)
