@@ -1,0 +1,165 @@
+"""Run a real `labdeck up` for tests and talk to it the way a client would."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+from labdeck.net import free_port
+
+READY_TIMEOUT = 120
+LABDECK = str(Path(sys.executable).with_name("labdeck"))
+
+
+def descendants(pid: int) -> set[int]:
+    """All live processes below pid, from /proc (ppid links)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if fields[0] != "Z":
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def wait_for(condition, timeout: float, interval: float = 0.1, message: str = "condition"):
+    """Poll condition() until it returns something truthy; fail after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout}s waiting for {message}")
+        time.sleep(interval)
+
+
+class Labdeck:
+    """One `labdeck up` process on a free port with its own state dir."""
+
+    def __init__(self, state_dir: Path, port: int | None = None, extra_args=()):
+        self.state_dir = state_dir
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.extra_args = list(extra_args)
+        self.log_path = state_dir.parent / f"{state_dir.name}-labdeck-up.log"
+        self.proc: subprocess.Popen | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def start(self) -> "Labdeck":
+        log = open(self.log_path, "ab")
+        self._log = log
+        self.proc = subprocess.Popen(
+            [
+                LABDECK,
+                "up",
+                *("--port", str(self.port), "--state-dir", str(self.state_dir)),
+                *self.extra_args,
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_for(self._ready, READY_TIMEOUT, 0.2, f"labdeck up on port {self.port}")
+        return self
+
+    def _ready(self) -> bool:
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"labdeck up exited with {self.proc.returncode}:\n{self.log()}")
+        try:
+            response = requests.get(self.url + "/hub/api/", timeout=2)
+        except requests.ConnectionError:
+            return False
+        # the announcement is printed right after the hub answers; wait for it too
+        return response.status_code == 200 and "labdeck is running" in self.log()
+
+    def stop(self, sig=signal.SIGINT, timeout: float = 90) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        code = self.proc.wait(timeout)
+        self._log.close()
+        return code
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def processes(self) -> set[int]:
+        return {self.proc.pid} | descendants(self.proc.pid)
+
+    # -- clients ----------------------------------------------------------------------------
+    @property
+    def admin_token(self) -> str:
+        return (self.state_dir / "admin-token").read_text().strip()
+
+    def request(self, method: str, path: str, token: str | None = "admin", **kwargs):
+        headers = kwargs.pop("headers", {})
+        if token == "admin":
+            token = self.admin_token
+        if token:
+            headers["Authorization"] = f"token {token}"
+        kwargs.setdefault("timeout", 60)
+        return requests.request(
+            method, self.url + path, headers=headers, allow_redirects=False, **kwargs
+        )
+
+    def hub_api(self, method: str, path: str, **kwargs):
+        response = self.request(method, "/hub/api" + path, **kwargs)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def create_user(self, name: str) -> str:
+        """Create a hub user; return an API token for them."""
+        self.hub_api("POST", f"/users/{name}")
+        return self.hub_api("POST", f"/users/{name}/tokens", json={"note": "test"})["token"]
+
+    def start_server(self, name: str, timeout: float = 120) -> None:
+        response = self.request("POST", f"/hub/api/users/{name}/server")
+        assert response.status_code in (201, 202), response.text
+        wait_for(
+            lambda: self.hub_api("GET", f"/users/{name}")["servers"].get("", {}).get("ready"),
+            timeout,
+            0.2,
+            f"{name}'s server to be ready",
+        )
+
+    def stop_server(self, name: str, timeout: float = 60) -> None:
+        response = self.request("DELETE", f"/hub/api/users/{name}/server")
+        assert response.status_code in (202, 204), response.text
+        wait_for(
+            lambda: not self.hub_api("GET", f"/users/{name}")["servers"],
+            timeout,
+            0.2,
+            f"{name}'s server to stop",
+        )
+
+
+def run_labdeck(*args: str, timeout: float = 60, env=None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [LABDECK, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env or os.environ.copy(),
+        check=False,
+    )

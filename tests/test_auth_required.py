@@ -1,0 +1,58 @@
+"""Every handler of the service and of the server extension refuses unauthenticated calls.
+
+Like the extension template's check_auth: routes are enumerated from the code, so a new
+handler is covered without editing this file.
+"""
+
+import re
+
+import pytest
+from labdeck.service.app import LabdeckService
+from labdeck.service.handlers import page_handlers
+
+VERBS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+PUBLIC_PAGES = {"oauth_callback"}  # completes the login itself: cannot require one
+
+
+def _service_calls():
+    for template, handler in LabdeckService().routes:
+        path = re.sub(r"\{\w+\}", "x", template)
+        for verb in VERBS:
+            if verb.lower() in handler.openapi:
+                yield verb, f"/services/labdeck/{path}"
+
+
+@pytest.mark.parametrize("verb,path", list(_service_calls()))
+@pytest.mark.parametrize("token", [None, "forged-token"])
+def test_service_routes_refuse_unauthenticated_calls(labdeck, verb, path, token):
+    response = labdeck.request(verb, path, token=token, json={})
+    assert response.status_code == 401, (verb, path, response.text)
+    assert set(response.json()) == {"error", "message"}
+
+
+def test_service_pages_require_login(labdeck):
+    for template, _handler in page_handlers:
+        if template in PUBLIC_PAGES:
+            continue
+        response = labdeck.request("GET", f"/services/labdeck/{template}", token=None)
+        assert response.status_code == 302, template
+        assert "/hub/api/oauth2/authorize" in response.headers["Location"]
+
+
+@pytest.fixture(scope="module")
+def running_server(labdeck):
+    name = "authcheck"
+    token = labdeck.create_user(name)
+    labdeck.start_server(name)
+    yield name, token
+    labdeck.stop_server(name)
+
+
+@pytest.mark.parametrize("verb", VERBS)
+@pytest.mark.parametrize("token", [None, "forged-token"])
+def test_server_extension_refuses_unauthenticated_calls(labdeck, running_server, verb, token):
+    name, _ = running_server
+    response = labdeck.request(verb, f"/user/{name}/labdeck/api/v1/me", token=token)
+    # jupyter-server answers 403 to API calls without credentials, never proxying them
+    assert response.status_code == 403, response.text
+    assert '"name"' not in response.text

@@ -1,0 +1,40 @@
+"""`labdeck doctor` names what is missing and how to install it."""
+
+import os
+import socket
+
+from labdeck_process import run_labdeck
+
+
+def test_doctor_passes_on_a_complete_machine(tmp_path):
+    result = run_labdeck("doctor", "--state-dir", str(tmp_path), "--port", "0")
+    assert result.returncode == 0, result.stdout
+    for check in ("java", "node", "proxy", "port", "state dir", "chromium"):
+        assert check in result.stdout
+
+
+def test_doctor_says_what_to_install_when_java_and_node_are_missing(tmp_path):
+    env = dict(os.environ, PATH=str(tmp_path))  # nothing on PATH
+    result = run_labdeck("doctor", "--state-dir", str(tmp_path / "s"), "--port", "0", env=env)
+    assert result.returncode == 1
+    assert "apt-get install -y openjdk-17-jre-headless" in result.stdout
+    assert "nodejs" in result.stdout
+    assert "chromium chromium-driver" in result.stdout
+
+
+def test_doctor_reports_a_busy_port(tmp_path):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = run_labdeck("doctor", "--state-dir", str(tmp_path), "--port", str(port))
+    assert result.returncode == 1
+    assert f"127.0.0.1:{port} is in use" in result.stdout
+
+
+def test_doctor_reports_an_unwritable_state_dir(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = run_labdeck("doctor", "--state-dir", str(blocker / "state"), "--port", "0")
+    assert result.returncode == 1
+    assert "state dir" in result.stdout and "fix:" in result.stdout
