@@ -12,8 +12,12 @@ class LandingHandler(HubOAuthenticated, web.RequestHandler):
     @web.authenticated
     def get(self):
         name = html.escape(self.current_user["name"])
+        # Sets the _xsrf cookie: scripts calling the API with the OAuth cookie send it
+        # back as an X-XSRFToken header, as JupyterHub requires of cookie-authenticated fetches.
+        xsrf = html.escape(self.xsrf_token.decode())
         self.finish(
             "<!doctype html><title>labdeck</title>"
+            f'<meta name="labdeck-xsrf" content="{xsrf}">'
             f"<h1>labdeck control plane</h1><p>Signed in as <b>{name}</b>.</p>"
             '<p>REST API: <a href="api/v1/me">api/v1/me</a>, '
             '<a href="api/v1/openapi.json">api/v1/openapi.json</a></p>'

@@ -1,0 +1,118 @@
+import { ServerConnection } from '@jupyterlab/services';
+
+import { LabdeckRequestError, requestAPI } from '../request';
+
+function jsonResponse(
+  status: number,
+  body: unknown,
+  statusText = ''
+): Response {
+  return new Response(body === undefined ? null : JSON.stringify(body), {
+    status,
+    statusText,
+    headers: { 'Content-Type': 'application/json' }
+  });
+}
+
+/** The error a request failed with (fails the test if it succeeded). */
+async function failure(
+  promise: Promise<unknown>
+): Promise<LabdeckRequestError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(LabdeckRequestError);
+    return error as LabdeckRequestError;
+  }
+  throw new Error('The request did not fail.');
+}
+
+describe('requestAPI', () => {
+  const settings = ServerConnection.makeSettings({
+    baseUrl: 'http://localhost/user/alice/'
+  });
+  let makeRequest: jest.SpyInstance;
+
+  beforeEach(() => {
+    makeRequest = jest.spyOn(ServerConnection, 'makeRequest');
+  });
+
+  afterEach(() => {
+    makeRequest.mockRestore();
+  });
+
+  it('calls <baseUrl>labdeck/api/v1/<endPoint> and returns the JSON body', async () => {
+    makeRequest.mockResolvedValue(
+      jsonResponse(200, { name: 'alice', admin: false, groups: [] })
+    );
+    const me = await requestAPI('me', {}, settings);
+    expect(me).toEqual({ name: 'alice', admin: false, groups: [] });
+    expect(makeRequest).toHaveBeenCalledWith(
+      'http://localhost/user/alice/labdeck/api/v1/me',
+      {},
+      settings
+    );
+  });
+
+  it('passes the request options through', async () => {
+    makeRequest.mockResolvedValue(jsonResponse(201, { id: 'c1' }));
+    const init = { method: 'POST', body: JSON.stringify({ workers: 2 }) };
+    await requestAPI('clusters', init, settings);
+    expect(makeRequest.mock.calls[0][1]).toBe(init);
+  });
+
+  it('returns undefined for an empty body (204)', async () => {
+    makeRequest.mockResolvedValue(new Response(null, { status: 204 }));
+    await expect(
+      requestAPI('clusters/c1', { method: 'DELETE' }, settings)
+    ).resolves.toBeUndefined();
+  });
+
+  it("turns an error body into the server's message, status and code", async () => {
+    makeRequest.mockResolvedValue(
+      jsonResponse(403, {
+        error: 'quota_exceeded',
+        message: 'GPU time used up for today: 4 h of 4 h.'
+      })
+    );
+    const error = await failure(requestAPI('me', {}, settings));
+    expect(error).toBeInstanceOf(LabdeckRequestError);
+    expect(error).toBeInstanceOf(Error);
+    expect(error.message).toBe('GPU time used up for today: 4 h of 4 h.');
+    expect(error.status).toBe(403);
+    expect(error.code).toBe('quota_exceeded');
+  });
+
+  it('falls back to the HTTP status when the error body is not JSON', async () => {
+    makeRequest.mockResolvedValue(
+      new Response('<html>Bad Gateway</html>', {
+        status: 502,
+        statusText: 'Bad Gateway'
+      })
+    );
+    const error = await failure(requestAPI('me', {}, settings));
+    expect(error).toBeInstanceOf(LabdeckRequestError);
+    expect(error.message).toBe('The labdeck server answered 502 Bad Gateway.');
+    expect(error.status).toBe(502);
+    expect(error.code).toBe('http_502');
+  });
+
+  it('reports a network error readably', async () => {
+    makeRequest.mockRejectedValue(
+      new ServerConnection.NetworkError(new TypeError('Failed to fetch'))
+    );
+    const error = await failure(requestAPI('me', {}, settings));
+    expect(error).toBeInstanceOf(LabdeckRequestError);
+    expect(error.status).toBe(0);
+    expect(error.code).toBe('network_error');
+    expect(error.message).toContain('Cannot reach the labdeck server');
+    expect(error.message).toContain('Failed to fetch');
+  });
+
+  it('rejects a 200 answer that is not JSON', async () => {
+    makeRequest.mockResolvedValue(new Response('not json', { status: 200 }));
+    const error = await failure(requestAPI('me', {}, settings));
+    expect(error).toBeInstanceOf(LabdeckRequestError);
+    expect(error.code).toBe('invalid_response');
+  });
+});

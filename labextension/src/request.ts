@@ -1,0 +1,109 @@
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+
+import { API_NAMESPACE } from './tokens';
+
+/**
+ * An error from the labdeck API, or from reaching it.
+ *
+ * `message` is the server's own sentence when it sent one, so it can be shown
+ * to the user as is.
+ */
+export class LabdeckRequestError extends Error {
+  /**
+   * @param message - Readable sentence.
+   * @param status - HTTP status, `0` when the server could not be reached.
+   * @param code - The server's machine code (`error` field), or a local one:
+   *   `network_error`, `invalid_response`, `http_<status>`.
+   */
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string
+  ) {
+    super(message);
+    this.name = 'LabdeckRequestError';
+  }
+}
+
+/**
+ * Call the labdeck API of the user's Jupyter server.
+ *
+ * @param endPoint - Path below `labdeck/api/v1`, e.g. `'me'`.
+ * @param init - Fetch options (method, body...).
+ * @param settings - Server settings; defaults to the page's own.
+ * @returns The decoded JSON body (`undefined` for an empty body, e.g. 204).
+ * @throws {LabdeckRequestError} on network errors, non-2xx answers or
+ *   bodies that are not JSON.
+ */
+export async function requestAPI<T>(
+  endPoint = '',
+  init: RequestInit = {},
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): Promise<T> {
+  const url = URLExt.join(settings.baseUrl, API_NAMESPACE, endPoint);
+
+  let response: Response;
+  try {
+    response = await ServerConnection.makeRequest(url, init, settings);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new LabdeckRequestError(
+      `Cannot reach the labdeck server (${reason}). Check your connection and try again.`,
+      0,
+      'network_error'
+    );
+  }
+
+  const text = await response.text();
+  let data: unknown = undefined;
+  let parsed = true;
+  if (text.length > 0) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      parsed = false;
+    }
+  }
+
+  if (!response.ok) {
+    const body = Private.errorBody(data);
+    const fallback = `The labdeck server answered ${response.status}${
+      response.statusText ? ` ${response.statusText}` : ''
+    }.`;
+    throw new LabdeckRequestError(
+      body.message ?? fallback,
+      response.status,
+      body.error ?? `http_${response.status}`
+    );
+  }
+
+  if (!parsed) {
+    throw new LabdeckRequestError(
+      'The labdeck server sent an answer that is not JSON.',
+      response.status,
+      'invalid_response'
+    );
+  }
+  return data as T;
+}
+
+namespace Private {
+  /** Pick `error` and `message` out of a decoded error body, if present. */
+  export function errorBody(data: unknown): {
+    error?: string;
+    message?: string;
+  } {
+    if (typeof data !== 'object' || data === null) {
+      return {};
+    }
+    const record = data as Record<string, unknown>;
+    return {
+      error: typeof record.error === 'string' ? record.error : undefined,
+      message:
+        typeof record.message === 'string' && record.message.length > 0
+          ? record.message
+          : undefined
+    };
+  }
+}
