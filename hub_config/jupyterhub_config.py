@@ -2,11 +2,16 @@
 #
 # `labdeck up` runs the hub with this file. It only sets values, through the small
 # functions in labdeck.hub.configurer, from settings `labdeck up` passes in the
-# environment (state dir, ports, admin name). To change anything, put a *.py file in
-# <state-dir>/jupyterhub_config.d/: those are loaded last and win.
+# environment (state dir, ports, admin name, GPUs). To change anything, put a *.py file
+# in <state-dir>/jupyterhub_config.d/: those are loaded last and win. For example:
+#
+#   c.QuotaPolicy.group_quotas = {"class-101": {"gpu": {"daily_seconds": 2 * 3600}}}
+#   c.QuotaPolicy.reset = "daily"; c.QuotaPolicy.reset_time = "14:00"
+#   c.QuotaPolicy.timezone = "Europe/Paris"
+#   c.RuntimeProfiles.profiles = [...]
 from pathlib import Path
 
-from labdeck.hub.configurer import apply_defaults
+from labdeck.hub.configurer import apply_defaults, share_with_service
 from labdeck.hub.settings import HubSettings
 
 settings = HubSettings.from_env()
@@ -14,3 +19,5 @@ apply_defaults(c, settings)
 
 for override in sorted(Path(settings.state.config_d).glob("*.py")):
     load_subconfig(str(override))
+
+share_with_service(c)

@@ -1,5 +1,6 @@
 """Run a real `labdeck up` for tests and talk to it the way a client would."""
 
+import itertools
 import os
 import signal
 import subprocess
@@ -11,6 +12,7 @@ import requests
 from labdeck.net import free_port
 
 READY_TIMEOUT = 120
+_runs = itertools.count(1)
 LABDECK = str(Path(sys.executable).with_name("labdeck"))
 
 
@@ -63,7 +65,7 @@ class Labdeck:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.extra_args = list(extra_args)
-        self.log_path = state_dir.parent / f"{state_dir.name}-labdeck-up.log"
+        self.log_path = state_dir.parent / f"{state_dir.name}-up-{next(_runs)}.log"
         self.proc: subprocess.Popen | None = None
 
     # -- lifecycle --------------------------------------------------------------------------

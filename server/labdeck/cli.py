@@ -25,6 +25,11 @@ def _parser() -> argparse.ArgumentParser:
             help="where users, homes and databases are kept (default: ~/.labdeck)",
         )
     up.add_argument("--admin", default="admin", help="name of the first admin user")
+    up.add_argument(
+        "--gpus",
+        default="",
+        help="GPU ids to hand out, e.g. 0,1 (default: detect them with nvidia-smi)",
+    )
     up.add_argument("--log-level", default="INFO", help="hub log level")
     return parser
 
@@ -36,10 +41,18 @@ def main(argv: list[str] | None = None) -> int:
 
         return report(run_checks(args.ip, args.port, StateDir(args.state_dir.expanduser())))
 
+    from .hub.settings import parse_gpus
     from .up import UpError, run
 
     try:
-        return run(args.ip, args.port, args.state_dir, args.admin, args.log_level)
+        return run(
+            args.ip,
+            args.port,
+            args.state_dir,
+            args.admin,
+            gpus=parse_gpus(args.gpus),
+            log_level=args.log_level,
+        )
     except UpError as e:
         print(f"labdeck: {e}", file=sys.stderr)
         return 1

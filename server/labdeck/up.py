@@ -1,5 +1,6 @@
 """`labdeck up`: run a labdeck hub on embedded defaults and stop everything on exit."""
 
+import ctypes
 import os
 import secrets
 import signal
@@ -47,7 +48,9 @@ def first_start(state: StateDir, admin: str) -> list[str]:
     return notes
 
 
-def make_settings(ip: str, port: int, state: StateDir, admin: str) -> HubSettings:
+def make_settings(
+    ip: str, port: int, state: StateDir, admin: str, gpus: tuple[str, ...] = ()
+) -> HubSettings:
     if not port_is_free(ip, port):
         raise UpError(f"port {port} on {ip} is already in use; choose another with --port")
     return HubSettings(
@@ -59,14 +62,21 @@ def make_settings(ip: str, port: int, state: StateDir, admin: str) -> HubSetting
         service_port=free_port(),
         admin=admin,
         instance=uuid.uuid4().hex,
+        gpus=gpus,
     )
 
 
-def _restore_default_signals():
+PR_SET_PDEATHSIG = 1
+
+
+def _prepare_hub_process():
     # A shell that started us in the background may have set SIGINT to ignored;
     # the hub must get default handlers or its shutdown hangs.
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # If labdeck up itself is killed, the hub is told to shut down (and stops the rest).
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def start_hub(settings: HubSettings, log_level: str) -> subprocess.Popen:
@@ -84,7 +94,7 @@ def start_hub(settings: HubSettings, log_level: str) -> subprocess.Popen:
         cwd=settings.state.hub_dir,
         env=env,
         start_new_session=True,
-        preexec_fn=_restore_default_signals,
+        preexec_fn=_prepare_hub_process,
     )
 
 
@@ -125,14 +135,21 @@ def _raise_stop(signum, frame):
     raise _Stop()
 
 
-def run(ip: str, port: int, state_dir: Path, admin: str, log_level: str = "INFO") -> int:
+def run(
+    ip: str,
+    port: int,
+    state_dir: Path,
+    admin: str,
+    gpus: tuple[str, ...] = (),
+    log_level: str = "INFO",
+) -> int:
     """Run until Ctrl-C or SIGTERM; return the exit code."""
     state = StateDir(state_dir.expanduser().resolve())
     try:
         state.create()
     except OSError as e:
         raise UpError(f"cannot create the state directory {state.root}: {e.strerror}") from e
-    settings = make_settings(ip, port, state, admin)
+    settings = make_settings(ip, port, state, admin, gpus)
     notes = first_start(state, admin)
 
     previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}

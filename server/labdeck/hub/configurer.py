@@ -4,11 +4,13 @@ hub_config/jupyterhub_config.py calls these; an admin overrides any value afterw
 `<state-dir>/jupyterhub_config.d/*.py`.
 """
 
+import json
+import secrets
 import shutil
 import sys
 from pathlib import Path
 
-from .settings import SERVICE_NAME, HubSettings
+from .settings import SERVICE_NAME, SHARED_CONFIG_ENV, SHARED_SECTIONS, HubSettings
 
 LABDECK_ACCESS = f"access:services!service={SERVICE_NAME}"
 
@@ -60,12 +62,24 @@ def set_spawner(c, s: HubSettings) -> None:
     c.Spawner.http_timeout = 60
 
 
+def set_quotas(c, s: HubSettings) -> None:
+    """Where quotas look: homes for storage, the GPU ids `labdeck up --gpus` gave."""
+    c.StorageMeter.homes = str(s.state.homes)
+    if s.gpus:
+        c.GPUPool.ids = list(s.gpus)
+
+
 def set_service(c, s: HubSettings) -> None:
     """The control-plane service, started and stopped by the hub."""
+    # The spawner speaks to the service as the service itself: the one caller it
+    # trusts to begin and end sessions. A new secret each start is enough.
+    token = secrets.token_hex(32)
+    c.LabdeckSpawner.service_token = token
     c.JupyterHub.services = [
         {
             "name": SERVICE_NAME,
             "url": f"http://127.0.0.1:{s.service_port}",
+            "api_token": token,
             "command": [sys.executable, "-m", "labdeck.service"],
             "environment": {
                 "LABDECK_STATE_DIR": str(s.state.root),
@@ -97,6 +111,7 @@ def set_service(c, s: HubSettings) -> None:
                 "read:servers",
                 "servers",
                 "users:activity",
+                LABDECK_ACCESS,
             ],
             "services": [SERVICE_NAME],
         },
@@ -109,4 +124,13 @@ def apply_defaults(c, s: HubSettings) -> None:
     set_state(c, s)
     set_auth(c, s)
     set_spawner(c, s)
+    set_quotas(c, s)
     set_service(c, s)
+
+
+def share_with_service(c) -> None:
+    """Hand the quota, profile and GPU settings to the service (call after overrides)."""
+    shared = {name: dict(c[name]) for name in SHARED_SECTIONS if name in c}
+    for service in c.JupyterHub.services:
+        if service["name"] == SERVICE_NAME:
+            service.setdefault("environment", {})[SHARED_CONFIG_ENV] = json.dumps(shared)

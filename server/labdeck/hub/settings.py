@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from ..paths import StateDir, default_state_dir
 
 SERVICE_NAME = "labdeck"
+# JSON of the config sections the service shares with the hub (quotas, profiles, GPUs).
+SHARED_CONFIG_ENV = "LABDECK_SHARED_CONFIG"
+SHARED_SECTIONS = ("QuotaPolicy", "RuntimeProfiles", "GPUPool", "StorageMeter")
 
 
 def _int_env(name: str, default: int) -> int:
@@ -30,6 +33,8 @@ class HubSettings:
     admin: str = "admin"
     # Marks every process this hub starts, so `labdeck up` can account for all of them.
     instance: str = ""
+    # GPU ids from `labdeck up --gpus`; empty means detect them with nvidia-smi
+    gpus: tuple[str, ...] = ()
 
     @property
     def service_url(self) -> str:
@@ -50,6 +55,7 @@ class HubSettings:
             "LABDECK_SERVICE_PORT": str(self.service_port),
             "LABDECK_ADMIN": self.admin,
             "LABDECK_INSTANCE": self.instance,
+            "LABDECK_GPUS": ",".join(self.gpus),
         }
 
     @classmethod
@@ -63,4 +69,10 @@ class HubSettings:
             service_port=_int_env("LABDECK_SERVICE_PORT", 10101),
             admin=os.environ.get("LABDECK_ADMIN", "admin"),
             instance=os.environ.get("LABDECK_INSTANCE", ""),
+            gpus=parse_gpus(os.environ.get("LABDECK_GPUS", "")),
         )
+
+
+def parse_gpus(value: str) -> tuple[str, ...]:
+    """'0,1' -> ('0', '1'); ids are kept as given (CUDA_VISIBLE_DEVICES values)."""
+    return tuple(part.strip() for part in value.split(",") if part.strip())

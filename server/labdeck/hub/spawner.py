@@ -1,27 +1,41 @@
-"""The labdeck spawner: a local-process spawner that wires each lab to the labdeck service.
+"""The labdeck spawner: runtime profiles, quota checks, GPUs and the usage ledger around
+JupyterHub's local-process spawner.
 
-Later layers (profiles, quotas, GPU assignment) hook in here; the process management
-itself stays JupyterHub's SimpleLocalProcessSpawner.
+Before any process starts, the labdeck service is asked for a session: it refuses when
+the user's time is used up, or queues them when no GPU is free. The grant carries the
+session's environment (its GPUs, its deadline); the ledger entry is closed when the
+server stops.
 """
 
+import asyncio
+import html
 import os
 import shutil
 import sys
 from pathlib import Path
 
-from jupyterhub.spawner import SimpleLocalProcessSpawner
-from traitlets import Bool, Unicode, default
+from jupyterhub.spawner import SimpleLocalProcessSpawner, SpawnException
+from traitlets import Bool, Float, Integer, Unicode, default
+
+from ..quota.profiles import RuntimeProfiles
+from .session_client import SessionClient
+
+QUEUE_POLL_SECONDS = 20
 
 
 class LabdeckSpawner(SimpleLocalProcessSpawner):
     """Starts a user's JupyterLab as a local process with a persistent home."""
 
     service_url = Unicode(
-        help="""URL of the labdeck service as user servers reach it.
+        help="""URL of the labdeck service as the hub and user servers reach it.
 
         The labdeck server extension in each lab forwards `/user/<name>/labdeck/api/...`
         there, authenticated with the server's own hub token.
         """,
+    ).tag(config=True)
+
+    service_token = Unicode(
+        help="The labdeck service's API token: how the spawner begins and ends sessions.",
     ).tag(config=True)
 
     instance = Unicode(
@@ -31,6 +45,16 @@ class LabdeckSpawner(SimpleLocalProcessSpawner):
 
     allow_root = Bool(
         help="Pass --allow-root to user servers; needed when the hub runs as root.",
+    ).tag(config=True)
+
+    gpu_queue_timeout = Integer(
+        3600,
+        help="Longest wait (seconds) in the GPU queue before a spawn gives up.",
+    ).tag(config=True)
+
+    end_timeout = Float(
+        5.0,
+        help="Seconds to wait for the service when recording a session's end.",
     ).tag(config=True)
 
     @default("allow_root")
@@ -43,16 +67,160 @@ class LabdeckSpawner(SimpleLocalProcessSpawner):
         local = Path(sys.executable).with_name("jupyterhub-singleuser")
         return [str(local) if local.exists() else shutil.which("jupyterhub-singleuser")]
 
+    @default("options_form")
+    def _options_form_default(self):
+        return self._render_options_form
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.runtime_profiles = RuntimeProfiles(parent=self)
+        self.session_id: int | None = None
+        self.session_env: dict = {}
+        self._stopping = False
+        self._configured_start_timeout = self.start_timeout
+        self._progress: list[dict] = []
+        self._progress_changed = asyncio.Event()
+
+    # -- choosing a runtime -------------------------------------------------------------------
+    def _render_options_form(self, spawner) -> str:
+        default = self.runtime_profiles.get(None)
+        items = []
+        for profile in self.runtime_profiles.all():
+            checked = " checked" if profile.name == default.name else ""
+            items.append(
+                '<label class="labdeck-profile" style="display:block;margin:0.5em 0">'
+                f'<input type="radio" name="profile" value="{html.escape(profile.name)}"'
+                f"{checked}> <strong>{html.escape(profile.display_name)}</strong>"
+                f'<br><span class="text-muted">{html.escape(profile.description)}</span>'
+                "</label>"
+            )
+        return "<p>Choose a runtime for this session.</p>" + "".join(items)
+
+    def options_from_form(self, formdata):
+        return {"profile": (formdata.get("profile") or [""])[0]}
+
+    def _chosen_profile(self):
+        name = self.user_options.get("profile") or None
+        profile = self.runtime_profiles.get(name)
+        if profile is None:
+            raise SpawnException(
+                f"There is no runtime called {name!r}. Choose one of: "
+                f"{', '.join(self.runtime_profiles.names())}.",
+                reason="unknown_profile",
+                status_code=400,
+            )
+        return profile
+
+    def run_pre_spawn_hook(self):
+        profile = self._chosen_profile()
+        # waiting in the GPU queue counts against JupyterHub's start timeout
+        queue = self.gpu_queue_timeout if profile.gpus else 0
+        self.start_timeout = self._configured_start_timeout + queue
+        return super().run_pre_spawn_hook()
+
+    # -- start and stop ---------------------------------------------------------------------
+    @property
+    def sessions(self) -> SessionClient:
+        return SessionClient(self.service_url, self.service_token)
+
+    async def start(self):
+        profile = self._chosen_profile()
+        self._progress = []
+        grant = await self._begin_session(profile)
+        self.session_id = grant["id"]
+        self.session_env = grant.get("environment", {})
+        self.cpu_limit = profile.cpu_limit
+        if profile.mem_limit:
+            self.mem_limit = profile.mem_limit
+        self._report(50, f"Starting your {profile.display_name} session")
+        try:
+            return await super().start()
+        except Exception:
+            await self._end_session("crash")
+            raise
+
+    async def _begin_session(self, profile) -> dict:
+        self._report(10, f"Checking your {profile.display_name} quota")
+        try:
+            while True:
+                status, body = await self.sessions.begin(
+                    self.user.name, profile.name, QUEUE_POLL_SECONDS if profile.gpus else 0
+                )
+                if status == 201:
+                    return body
+                self._report(20, body["message"])
+        except asyncio.CancelledError:
+            # the spawn was cancelled while waiting for a GPU: give the place up
+            await self._quietly(self.sessions.leave_queue(self.user.name))
+            raise
+
+    async def poll(self):
+        status = await super().poll()
+        if status is not None and not self._stopping:
+            # the server died without being asked to
+            await self._end_session("crash")
+        return status
+
+    async def stop(self, now=False):
+        self._stopping = True
+        try:
+            await super().stop(now=now)
+        finally:
+            self._stopping = False
+        await self._end_session("user")
+
+    async def _end_session(self, reason: str) -> None:
+        if self.session_id is None:
+            return
+        session_id, self.session_id = self.session_id, None
+        # During hub shutdown the service is already gone: the service closes the entry
+        # itself when it comes back (from its last heartbeat).
+        await self._quietly(self.sessions.end(session_id, reason))
+
+    async def _quietly(self, call) -> None:
+        try:
+            await asyncio.wait_for(call, self.end_timeout)
+        except (SpawnException, TimeoutError) as e:
+            self.log.warning("labdeck service did not record it: %s", e)
+
+    def get_env(self):
+        env = super().get_env()
+        env.update(self.session_env)
+        if self.service_url:
+            env["LABDECK_SERVICE_URL"] = self.service_url
+        if self.instance:
+            env["LABDECK_INSTANCE"] = self.instance
+        return env
+
     def get_args(self):
         args = super().get_args()
         if self.allow_root and "--allow-root" not in args:
             args.append("--allow-root")
         return args
 
-    def get_env(self):
-        env = super().get_env()
-        if self.service_url:
-            env["LABDECK_SERVICE_URL"] = self.service_url
-        if self.instance:
-            env["LABDECK_INSTANCE"] = self.instance
-        return env
+    # -- progress and state -----------------------------------------------------------------
+    def _report(self, progress: int, message: str) -> None:
+        self._progress.append({"progress": progress, "message": message})
+        self._progress_changed.set()
+
+    async def progress(self):
+        """Messages for the spawn page: quota check, GPU queue place, start."""
+        sent = 0
+        while True:
+            while sent < len(self._progress):
+                yield self._progress[sent]
+                sent += 1
+            self._progress_changed.clear()
+            await self._progress_changed.wait()
+
+    def get_state(self):
+        state = super().get_state()
+        if self.session_id is not None:
+            state["labdeck_session"] = self.session_id
+            state["labdeck_env"] = self.session_env
+        return state
+
+    def load_state(self, state):
+        super().load_state(state)
+        self.session_id = state.get("labdeck_session")
+        self.session_env = state.get("labdeck_env", {})

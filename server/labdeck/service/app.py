@@ -1,6 +1,7 @@
 """The labdeck service application (a traitlets Application, like jupyterhub-idle-culler)."""
 
 import asyncio
+import json
 import os
 import re
 import secrets
@@ -11,14 +12,21 @@ from urllib.parse import urlparse
 from jupyterhub.services.auth import HubOAuth
 from tornado import web
 from traitlets import Unicode, default
-from traitlets.config import Application
+from traitlets.config import Application, Config
 
 from .._version import __version__
+from ..hub.settings import SHARED_CONFIG_ENV
 from ..paths import StateDir, default_state_dir, write_secret
+from ..quota.policy import QuotaPolicy
+from ..quota.profiles import RuntimeProfiles
 from .db import Database
+from .gpus import GPUPool
 from .handlers import default_handlers, page_handlers
 from .handlers.base import NotFoundHandler
 from .handlers.openapi import build_document
+from .hub_client import HubClient
+from .sessions import SessionManager
+from .storage import StorageMeter
 
 PARAM = re.compile(r"\{(\w+)\}")
 
@@ -91,13 +99,35 @@ class LabdeckService(Application):
         "log-level": "Application.log_level",
     }
 
+    service_name = Unicode(
+        help="This service's name in the hub. Default: $JUPYTERHUB_SERVICE_NAME.",
+    ).tag(config=True)
+
+    @default("service_name")
+    def _service_name_default(self):
+        return os.environ.get("JUPYTERHUB_SERVICE_NAME", "labdeck")
+
+    classes = [QuotaPolicy, RuntimeProfiles, GPUPool, StorageMeter]
+
     def initialize(self, argv=None):
         super().initialize(argv)
+        # Policy set in the hub's config (one place for admins) arrives in the environment.
+        shared = os.environ.get(SHARED_CONFIG_ENV)
+        if shared:
+            self.update_config(Config(json.loads(shared)))
         if self.config_file:
             self.load_config_file(self.config_file)
         self.db = Database(self.db_url)
         self.db.upgrade()
         self.hub_auth = HubOAuth.instance(parent=self)
+        self.hub = HubClient()
+        self.policy = QuotaPolicy(parent=self)
+        self.profiles = RuntimeProfiles(parent=self)
+        self.gpus = GPUPool(parent=self)
+        self.storage = StorageMeter(parent=self)
+        self.sessions = SessionManager(
+            self.db, self.policy, self.profiles, self.gpus, self.hub, self.log
+        )
         self.web_app = self.make_web_app()
 
     @property
@@ -137,14 +167,16 @@ class LabdeckService(Application):
     async def serve(self):
         """Serve until SIGTERM or SIGINT (the hub sends SIGTERM when it stops)."""
         url = urlparse(self.service_url)
-        self.http_server = self.web_app.listen(url.port or 80, address=url.hostname or "127.0.0.1")
-        self.log.info("labdeck service listening on %s%s", self.service_url, self.base_url)
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stopping.set)
+        await self.sessions.start()
+        self.http_server = self.web_app.listen(url.port or 80, address=url.hostname or "127.0.0.1")
+        self.log.info("labdeck service listening on %s%s", self.service_url, self.base_url)
         await stopping.wait()
         self.http_server.stop()
+        await self.sessions.shutdown()
         self.log.info("labdeck service stopped")
 
 

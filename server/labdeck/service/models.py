@@ -2,12 +2,34 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, String
+from sqlalchemy import JSON, DateTime, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in and out, on every database (SQLite drops the time zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to a UTC column")
+            value = value.astimezone(UTC)
+            if dialect.name == "sqlite":
+                value = value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
 
 
 class Base(DeclarativeBase):
@@ -21,5 +43,46 @@ class User(Base):
 
     name: Mapped[str] = mapped_column(String(255), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), default="user")
-    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Session(Base):
+    """One entry of the usage ledger: a lab session (later also jobs and clusters)."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16), default="session")
+    user: Mapped[str] = mapped_column(String(255), index=True)
+    profile: Mapped[str] = mapped_column(String(64))
+    gpus: Mapped[list] = mapped_column(JSON, default=list)
+    started: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    deadline_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # Set by whoever asks for the stop (the enforcer, an admin) before the hub stops it.
+    stop_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    ended: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    end_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # Last time the service saw the session running: its end if the hub vanished.
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class QuotaOverride(Base):
+    """Per-user quota fields set by an admin; they win over group and default quotas."""
+
+    __tablename__ = "quota_overrides"
+
+    user: Mapped[str] = mapped_column(String(255), primary_key=True)
+    quota: Mapped[dict] = mapped_column(JSON, default=dict)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(255))
+
+
+class ServiceState(Base):
+    """Small facts the service keeps across restarts (e.g. when it last stopped cleanly)."""
+
+    __tablename__ = "service_state"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))

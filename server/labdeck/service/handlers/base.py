@@ -18,6 +18,7 @@ class APIHandler(HubOAuthenticated, web.RequestHandler):
     """
 
     openapi: dict[str, dict] = {}
+    admin_only = False
 
     @property
     def db(self):
@@ -31,6 +32,35 @@ class APIHandler(HubOAuthenticated, web.RequestHandler):
     @property
     def is_admin(self) -> bool:
         return bool(self.current_user.get("admin"))
+
+    @property
+    def service(self):
+        """The LabdeckService application."""
+        return self.settings["labdeck"]
+
+    @property
+    def is_hub(self) -> bool:
+        """The caller is the hub side of labdeck (the spawner uses the service's own token)."""
+        return (
+            self.current_user.get("kind") == "service"
+            and self.current_user.get("name") == self.service.service_name
+        )
+
+    def require_admin(self) -> None:
+        if not self.is_admin:
+            raise APIError(403, "admin_only", "Only hub admins can do this.")
+
+    def require_hub(self) -> None:
+        if not self.is_hub:
+            raise APIError(
+                403,
+                "hub_only",
+                "Sessions are started and ended by the hub. Start one from the hub's home "
+                "page or with POST /hub/api/users/<name>/server.",
+            )
+
+    def may_see(self, owner: str) -> bool:
+        return self.is_admin or self.is_hub or owner == self.current_user.get("name")
 
     async def prepare(self):
         model = await self.hub_auth.get_user(self, sync=False)
@@ -49,6 +79,8 @@ class APIHandler(HubOAuthenticated, web.RequestHandler):
                 "forbidden",
                 f"{model.get('name')} is not allowed to use labdeck. Ask an admin for access.",
             ) from e
+        if self.admin_only:
+            self.require_admin()
 
     def get_json_body(self) -> dict:
         """The request body as a JSON object; a 400 JSON error if it is not one."""

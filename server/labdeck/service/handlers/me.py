@@ -1,9 +1,19 @@
-"""`api/v1/me`: who is asking."""
+"""`api/v1/me`: who is asking, their runtimes, quota, usage, session and storage."""
 
 from sqlalchemy import select
 
 from ..models import User, utcnow
 from .base import APIHandler
+from .serializers import QUOTA_SCHEMA, iso
+
+USAGE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "used_seconds": {"type": "integer"},
+        "remaining_seconds": {"type": "integer", "nullable": True},
+        "resets_at": {"type": "string", "format": "date-time", "nullable": True},
+    },
+}
 
 ME_SCHEMA = {
     "type": "object",
@@ -13,6 +23,34 @@ ME_SCHEMA = {
         "kind": {"type": "string", "enum": ["user", "service"]},
         "admin": {"type": "boolean"},
         "groups": {"type": "array", "items": {"type": "string"}},
+        "profiles": {"type": "array", "items": {"type": "object"}},
+        "quota": QUOTA_SCHEMA,
+        "usage": {"type": "object", "additionalProperties": USAGE_SCHEMA},
+        "session": {
+            "type": "object",
+            "nullable": True,
+            "properties": {
+                "id": {"type": "integer"},
+                "profile": {"type": "string"},
+                "started": {"type": "string", "format": "date-time"},
+                "deadline": {"type": "string", "format": "date-time", "nullable": True},
+                "deadline_reason": {"type": "string", "nullable": True},
+                "gpus": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+        "queue": {
+            "type": "object",
+            "nullable": True,
+            "properties": {"position": {"type": "integer"}},
+        },
+        "storage": {
+            "type": "object",
+            "properties": {
+                "used_bytes": {"type": "integer"},
+                "limit_bytes": {"type": "integer", "nullable": True},
+            },
+        },
+        "warn_before_seconds": {"type": "array", "items": {"type": "integer"}},
     },
 }
 
@@ -21,22 +59,48 @@ class MeHandler(APIHandler):
     openapi = {
         "get": {
             "summary": "Who am I",
-            "description": "The caller's name, admin flag and groups.",
+            "description": "The caller's name, groups, runtimes, quota, usage of the "
+            "current budget window, running session (with its deadline) and storage.",
             "responses": {"200": {"description": "The caller", "schema": ME_SCHEMA}},
         }
     }
 
-    def get(self):
+    async def get(self):
         model = self.user
-        self._record_seen(model["name"], model.get("kind", "user"))
-        self.write_json(
-            {
-                "name": model["name"],
-                "kind": model.get("kind", "user"),
-                "admin": self.is_admin,
-                "groups": sorted(model.get("groups") or []),
-            }
-        )
+        name, kind = model["name"], model.get("kind", "user")
+        groups = sorted(model.get("groups") or [])
+        self._record_seen(name, kind)
+        me = {"name": name, "kind": kind, "admin": self.is_admin, "groups": groups}
+        if kind == "user":
+            me.update(await self._lab(name, groups))
+        self.write_json(me)
+
+    async def _lab(self, name: str, groups: list[str]) -> dict:
+        sessions = self.service.sessions
+        quota = sessions.quota_for(name, groups)
+        usage = sessions.usage_for(name, quota)
+        running = sessions.open_session(name)
+        position = self.service.gpus.position(name)
+        return {
+            "profiles": [p.to_json() for p in self.service.profiles.all()],
+            "quota": quota,
+            "usage": {profile: u.to_json() for profile, u in usage.items()},
+            "session": running
+            and {
+                "id": running.id,
+                "profile": running.profile,
+                "started": iso(running.started),
+                "deadline": iso(running.deadline),
+                "deadline_reason": running.deadline_reason,
+                "gpus": list(running.gpus),
+            },
+            "queue": position and {"position": position},
+            "storage": {
+                "used_bytes": await self.service.storage.used_bytes(name),
+                "limit_bytes": quota.get("storage_bytes"),
+            },
+            "warn_before_seconds": list(self.service.policy.warn_before_seconds),
+        }
 
     def _record_seen(self, name: str, kind: str) -> None:
         with self.db.session() as session:

@@ -1,0 +1,473 @@
+"""Spawn benchmark: time from a spawn request to the user's lab answering.
+
+Compares labdeck (`labdeck up`: its SimpleLocalProcessSpawner subclass, control-plane
+service and lab server extension) with stock JupyterHub 6 running plain
+SimpleLocalProcessSpawner, on the same machine in the same run. Both hubs run side
+by side and are measured alternately, repetition by repetition, so machine noise hits
+both alike. Each hub gets one uncounted warm-up spawn.
+
+Scenarios:
+  one user       spawn one user's server, wait for its lab, stop it; `--repeat` times
+  N users        spawn `--users` servers at once; time until the last lab answers
+
+"Lab answering" means `GET /user/<name>/api/status` through the proxy, with the admin
+token, returns 200; it is polled every 50 ms from the moment the spawn POST is sent.
+Every server is fully stopped before the next repetition.
+
+Run it from the repository root:
+
+    .venv/bin/python benchmarks/spawn.py [--repeat 5] [--users 10] [--json PATH]
+
+It reports numbers and never judges them; it exits non-zero only when something fails
+functionally (a hub that does not start, a spawn that errors or never answers).
+"""
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+from requests.adapters import HTTPAdapter
+
+# The hub, the proxy and `labdeck` installed beside the interpreter running us (.venv/bin).
+VENV_BIN = Path(sys.executable).parent
+POLL_SECONDS = 0.05
+HUB_START_TIMEOUT = 120
+SPAWN_TIMEOUT = 180
+STOP_TIMEOUT = 60
+HUB_STOP_TIMEOUT = 60
+# How often a waiting spawn also asks the hub whether the spawn failed.
+SPAWN_CHECK_SECONDS = 1.0
+
+
+class BenchmarkError(Exception):
+    """Something failed functionally; the run cannot give meaningful figures."""
+
+
+@dataclass
+class Hub:
+    """A running hub the benchmark drives: where it is, its admin token, its process."""
+
+    name: str
+    url: str
+    process: subprocess.Popen
+    workdir: Path
+    log_path: Path
+    # The token itself, or (labdeck) the file the hub writes it to when it starts.
+    token: str = ""
+    token_file: Path | None = None
+    session: requests.Session = field(default_factory=requests.Session)
+
+    def __post_init__(self):
+        # Room for every concurrent spawn's poll loop without dropping connections.
+        adapter = HTTPAdapter(pool_maxsize=64)
+        self.session.mount("http://", adapter)
+
+    def use_token(self) -> None:
+        if self.token_file is not None:
+            self.token = self.token_file.read_text().strip()
+        self.session.headers["Authorization"] = f"token {self.token}"
+
+    def api(self, method: str, path: str, **kwargs) -> requests.Response:
+        kwargs.setdefault("timeout", 30)
+        return self.session.request(method, f"{self.url}hub/api/{path}", **kwargs)
+
+    def check_alive(self) -> None:
+        if self.process.poll() is not None:
+            raise BenchmarkError(f"{self.name} hub exited with code {self.process.returncode}")
+
+
+# --- starting and stopping hubs -------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def restore_default_signals():
+    # A shell that ran us in the background may have set SIGINT to ignored, and children
+    # inherit that: the hub would then hang ~60 s on shutdown.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def launch(cmd: list[str], workdir: Path, log_path: Path) -> subprocess.Popen:
+    """Start a hub in its own session (our Ctrl-C must not reach it half-way)."""
+    with log_path.open("wb") as log:
+        return subprocess.Popen(
+            cmd,
+            cwd=workdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=restore_default_signals,
+        )
+
+
+def stock_config(workdir: Path, port: int, token: str) -> str:
+    """jupyterhub_config.py for stock JupyterHub with SimpleLocalProcessSpawner."""
+    settings = {
+        "JupyterHub.ip": "127.0.0.1",
+        "JupyterHub.port": port,
+        "JupyterHub.hub_ip": "127.0.0.1",
+        "JupyterHub.hub_port": free_port(),
+        "ConfigurableHTTPProxy.api_url": f"http://127.0.0.1:{free_port()}",
+        "ConfigurableHTTPProxy.command": [str(VENV_BIN / "configurable-http-proxy")],
+        "JupyterHub.spawner_class": "jupyterhub.spawner.SimpleLocalProcessSpawner",
+        "SimpleLocalProcessSpawner.home_dir_template": str(workdir / "homes" / "{username}"),
+        # The venv is not on PATH; labdeck's spawner makes the same choice by default.
+        "Spawner.cmd": [str(VENV_BIN / "jupyterhub-singleuser")],
+        "Spawner.default_url": "/lab",
+        # Same limits labdeck uses, so a slow spawn is timed rather than cut off.
+        "Spawner.start_timeout": 120,
+        "Spawner.http_timeout": 60,
+        "Spawner.args": ["--allow-root"] if os.geteuid() == 0 else [],
+        # PAM (the default) only admits system users; the benchmark logs in by token alone.
+        "JupyterHub.authenticator_class": "jupyterhub.auth.NullAuthenticator",
+        "JupyterHub.api_tokens": {token: "admin"},
+        "Authenticator.admin_users": {"admin"},
+        "JupyterHub.cleanup_servers": True,
+        "JupyterHub.db_url": f"sqlite:///{workdir / 'jupyterhub.sqlite'}",
+        "JupyterHub.cookie_secret_file": str(workdir / "jupyterhub_cookie_secret"),
+    }
+    return "".join(f"c.{key} = {value!r}\n" for key, value in settings.items())
+
+
+def launch_stock_hub(workdir: Path) -> Hub:
+    port = free_port()
+    token = secrets.token_hex(32)
+    config = workdir / "jupyterhub_config.py"
+    config.write_text(stock_config(workdir, port, token))
+    log_path = workdir / "hub.log"
+    process = launch([str(VENV_BIN / "jupyterhub"), "-f", str(config)], workdir, log_path)
+    return Hub("stock", f"http://127.0.0.1:{port}/", process, workdir, log_path, token=token)
+
+
+def launch_labdeck_hub(workdir: Path) -> Hub:
+    port = free_port()
+    state_dir = workdir / "state"
+    cmd = [str(VENV_BIN / "labdeck"), "up", "--ip", "127.0.0.1", "--port", str(port)]
+    cmd += ["--state-dir", str(state_dir)]
+    log_path = workdir / "labdeck.log"
+    process = launch(cmd, workdir, log_path)
+    token_file = state_dir / "admin-token"
+    return Hub(
+        "labdeck", f"http://127.0.0.1:{port}/", process, workdir, log_path, token_file=token_file
+    )
+
+
+def wait_until_hub_ready(hub: Hub) -> None:
+    deadline = time.monotonic() + HUB_START_TIMEOUT
+    while time.monotonic() < deadline:
+        hub.check_alive()
+        try:
+            if requests.get(f"{hub.url}hub/api/", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass  # not listening yet
+        time.sleep(0.2)
+    raise BenchmarkError(f"{hub.name} hub did not answer within {HUB_START_TIMEOUT} s")
+
+
+def stop_hub(hub: Hub) -> None:
+    """SIGTERM and wait: both hubs stop their proxy and user servers on the way out."""
+    if hub.process.poll() is None:
+        hub.process.send_signal(signal.SIGTERM)
+        try:
+            hub.process.wait(HUB_STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            hub.process.kill()
+            hub.process.wait()
+    # Anything still running inside the hub's work dir (a user server, the proxy) was
+    # started by this run and was missed by the hub's shutdown: end it by pid.
+    end_processes(pids_running_under(hub.workdir))
+
+
+def pids_running_under(directory: Path) -> list[int]:
+    """Processes whose working directory is inside `directory` (ours, by construction)."""
+    root = directory.resolve()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cwd = (entry / "cwd").resolve(strict=True)
+        except OSError:
+            continue  # gone, or not ours to inspect
+        if cwd == root or root in cwd.parents:
+            found.append(int(entry.name))
+    return found
+
+
+def end_processes(pids: list[int], grace_seconds: float = 5.0) -> None:
+    for pid in pids:
+        send_signal(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_seconds
+    while pids and time.monotonic() < deadline:
+        pids = [pid for pid in pids if is_running(pid)]
+        time.sleep(0.1)
+    for pid in pids:
+        send_signal(pid, signal.SIGKILL)
+
+
+def send_signal(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def is_running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def log_tail(hub: Hub, lines: int = 30) -> str:
+    try:
+        return "\n".join(hub.log_path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+# --- spawning and stopping user servers -----------------------------------------------
+
+
+def create_user(hub: Hub, name: str) -> None:
+    response = hub.api("POST", f"users/{name}")
+    if response.status_code not in (201, 409):  # 409: already there, fine
+        raise BenchmarkError(f"{hub.name}: creating {name} gave {response.status_code}")
+
+
+def server_state(hub: Hub, name: str) -> tuple[bool, bool]:
+    """(has a server, spawn or stop pending) for the user's default server."""
+    response = hub.api("GET", f"users/{name}")
+    if response.status_code != 200:
+        raise BenchmarkError(f"{hub.name}: reading {name} gave {response.status_code}")
+    model = response.json()
+    default = model.get("servers", {}).get("", {})
+    has_server = bool(model.get("server")) or bool(default.get("ready"))
+    pending = bool(model.get("pending")) or bool(default.get("pending"))
+    return has_server, pending
+
+
+def lab_answers(hub: Hub, name: str) -> bool:
+    try:
+        response = hub.session.get(
+            f"{hub.url}user/{name}/api/status", timeout=5, allow_redirects=False
+        )
+    except requests.RequestException:
+        return False
+    return response.status_code == 200
+
+
+def check_spawn_accepted(hub: Hub, name: str, response: requests.Response) -> None:
+    # 201: started within the hub's slow_spawn_timeout (10 s); 202: still starting.
+    if response.status_code not in (201, 202):
+        raise BenchmarkError(
+            f"{hub.name}: spawning {name} gave {response.status_code}: {response.text[:200]}"
+        )
+
+
+def spawn_and_wait(hub: Hub, name: str) -> float:
+    """Request a spawn; return the monotonic time at which the lab first answered."""
+    # The hub holds the POST open until the server is up (up to 10 s). Sending it from a
+    # second thread lets us poll the lab from the moment of the request, so the figure
+    # does not depend on when the hub gets round to answering the POST.
+    with ThreadPoolExecutor(max_workers=1) as poster:
+        request = poster.submit(hub.api, "POST", f"users/{name}/server")
+        deadline = time.monotonic() + SPAWN_TIMEOUT
+        next_check = time.monotonic() + SPAWN_CHECK_SECONDS
+        while time.monotonic() < deadline:
+            if lab_answers(hub, name):
+                answered = time.monotonic()
+                check_spawn_accepted(hub, name, request.result())
+                return answered
+            if request.done():
+                check_spawn_accepted(hub, name, request.result())
+                if time.monotonic() >= next_check:
+                    check_spawn_not_failed(hub, name)
+                    next_check = time.monotonic() + SPAWN_CHECK_SECONDS
+            time.sleep(POLL_SECONDS)
+    raise BenchmarkError(f"{hub.name}: {name}'s lab did not answer within {SPAWN_TIMEOUT} s")
+
+
+def check_spawn_not_failed(hub: Hub, name: str) -> None:
+    """Once the spawn was accepted, a failure leaves neither a server nor a pending spawn."""
+    hub.check_alive()
+    has_server, pending = server_state(hub, name)
+    if not has_server and not pending:
+        raise BenchmarkError(f"{hub.name}: the spawn of {name} failed (see the hub log)")
+
+
+def stop_and_wait(hub: Hub, name: str) -> None:
+    response = hub.api("DELETE", f"users/{name}/server")
+    if response.status_code not in (202, 204):
+        raise BenchmarkError(f"{hub.name}: stopping {name} gave {response.status_code}")
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while time.monotonic() < deadline:
+        if server_state(hub, name) == (False, False):
+            return
+        time.sleep(0.1)
+    raise BenchmarkError(f"{hub.name}: {name}'s server did not stop within {STOP_TIMEOUT} s")
+
+
+# --- scenarios ------------------------------------------------------------------------
+
+
+def time_one_user(hub: Hub) -> float:
+    """Seconds from the spawn request to the lab answering, for one user alone."""
+    started = time.monotonic()
+    ready = spawn_and_wait(hub, "solo")
+    stop_and_wait(hub, "solo")
+    return ready - started
+
+
+def many_users(count: int) -> list[str]:
+    return [f"crowd{i}" for i in range(count)]
+
+
+def time_many_users(hub: Hub, count: int) -> float:
+    """Seconds from sending `count` spawn requests at once until the last lab answers."""
+    names = many_users(count)
+    # Threads: each request and poll loop blocks on I/O, and the spawns must overlap.
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        started = time.monotonic()
+        ready_times = list(pool.map(lambda name: spawn_and_wait(hub, name), names))
+        elapsed = max(ready_times) - started
+        list(pool.map(lambda name: stop_and_wait(hub, name), names))
+    return elapsed
+
+
+def alternate(
+    hubs: list[Hub], repeat: int, measure: Callable[[Hub], float], label: str
+) -> dict[str, list[float]]:
+    """Run `measure` on each hub in turn, `repeat` times, swapping who goes first."""
+    figures = {hub.name: [] for hub in hubs}
+    for rep in range(repeat):
+        # Whoever runs second may find the disk cache warmer; take turns going first.
+        order = hubs if rep % 2 == 0 else hubs[::-1]
+        for hub in order:
+            seconds = measure(hub)
+            figures[hub.name].append(seconds)
+            print(f"  {label} #{rep + 1} {hub.name:8} {seconds:6.2f} s", flush=True)
+    return figures
+
+
+# --- reporting ------------------------------------------------------------------------
+
+
+def summarize(figures: dict[str, list[float]]) -> dict:
+    stock, labdeck = figures["stock"], figures["labdeck"]
+    summary = {
+        "stock_seconds": stock,
+        "labdeck_seconds": labdeck,
+        "stock_median": statistics.median(stock),
+        "labdeck_median": statistics.median(labdeck),
+    }
+    summary["ratio"] = summary["labdeck_median"] / summary["stock_median"]
+    return summary
+
+
+def print_table(scenarios: dict[str, dict]) -> None:
+    header = (
+        f"{'scenario':16} {'stock med':>10} {'labdeck med':>12} {'ratio':>6}"
+        f"  {'stock min-max':>14}  {'labdeck min-max':>15}"
+    )
+    print()
+    print(header)
+    print("-" * len(header))
+    for name, s in scenarios.items():
+        stock_range = f"{min(s['stock_seconds']):.2f}-{max(s['stock_seconds']):.2f}"
+        labdeck_range = f"{min(s['labdeck_seconds']):.2f}-{max(s['labdeck_seconds']):.2f}"
+        print(
+            f"{name:16} {s['stock_median']:9.2f}s {s['labdeck_median']:11.2f}s"
+            f" {s['ratio']:6.2f}  {stock_range:>14}  {labdeck_range:>15}"
+        )
+    print()
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=5, help="repetitions per scenario")
+    parser.add_argument("--users", type=int, default=10, help="users spawned at once")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    if args.repeat < 1 or args.users < 1:
+        parser.error("--repeat and --users must be at least 1")
+    return args
+
+
+def run(args: argparse.Namespace, root: Path, hubs: list[Hub]) -> dict:
+    for name, launch_hub in (("stock", launch_stock_hub), ("labdeck", launch_labdeck_hub)):
+        workdir = root / name
+        workdir.mkdir()
+        print(f"starting {name} hub...", flush=True)
+        # Known to `main` before it is ready, so it is stopped even if it never answers.
+        hubs.append(launch_hub(workdir))
+        wait_until_hub_ready(hubs[-1])
+        hubs[-1].use_token()
+    for hub in hubs:
+        for name in ["solo", *many_users(args.users)]:
+            create_user(hub, name)
+        # The first spawn pays for cold imports and a new home dir; do not count it.
+        print(f"  warm-up {hub.name:8} {time_one_user(hub):6.2f} s (not counted)", flush=True)
+    one = alternate(hubs, args.repeat, time_one_user, "1 user")
+    crowd = alternate(
+        hubs, args.repeat, lambda hub: time_many_users(hub, args.users), f"{args.users} users"
+    )
+    return {"1 user": summarize(one), f"{args.users} users at once": summarize(crowd)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    root = Path(tempfile.mkdtemp(prefix="labdeck-spawn-bench-"))
+    hubs: list[Hub] = []
+    try:
+        scenarios = run(args, root, hubs)
+    except (BenchmarkError, requests.RequestException, OSError) as e:
+        print(f"spawn benchmark failed: {e}", file=sys.stderr)
+        for hub in hubs:
+            print(f"--- last lines of the {hub.name} hub log ---\n{log_tail(hub)}", file=sys.stderr)
+        return 1
+    finally:
+        for hub in hubs:
+            stop_hub(hub)
+        # Belt and braces: nothing this run started may outlive it.
+        end_processes(pids_running_under(root))
+        shutil.rmtree(root, ignore_errors=True)
+
+    print_table(scenarios)
+    ratio = scenarios["1 user"]["ratio"]
+    print(f"spawn ratio (1 user, median): {ratio:.2f}  target <= 1.10")
+    if args.json:
+        report = {
+            "benchmark": "spawn",
+            "repeat": args.repeat,
+            "users": args.users,
+            "cpus": os.cpu_count(),
+            "scenarios": scenarios,
+        }
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

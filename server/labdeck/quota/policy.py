@@ -1,0 +1,192 @@
+"""Quota policies: defaults, per-group policies and per-user overrides, merged per user."""
+
+import re
+from dataclasses import dataclass
+from datetime import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from traitlets import Dict, Enum, Int, List, Unicode, default, validate
+from traitlets.config import Configurable
+
+HOUR = 3600
+UTC_ZONE = ZoneInfo("UTC")
+GB = 10**9
+LIMIT_FIELDS = ("session_seconds", "daily_seconds")
+
+# SageMaker Studio Lab: CPU 4 h sessions, 8 h per 24 h; GPU 4 h sessions, 4 h per 24 h; 15 GB.
+STUDIO_LAB_QUOTA = {
+    "cpu": {"session_seconds": 4 * HOUR, "daily_seconds": 8 * HOUR},
+    "gpu": {"session_seconds": 4 * HOUR, "daily_seconds": 4 * HOUR},
+    "storage_bytes": 15 * GB,
+}
+
+
+class QuotaError(ValueError):
+    """A quota document that cannot be accepted; the message says why, for people."""
+
+
+def validate_quota_document(document, profiles: list[str], partial: bool = True) -> dict:
+    """Check a (partial) quota document; return it normalised. Raises QuotaError.
+
+    In a partial document a null value removes that override (back to the group value).
+    """
+    if not isinstance(document, dict):
+        raise QuotaError("A quota must be a JSON object.")
+    clean: dict = {}
+    for key, value in document.items():
+        if key == "storage_bytes":
+            clean[key] = _limit(value, "storage_bytes", partial)
+        elif key in profiles:
+            if value is None and partial:
+                clean[key] = None
+                continue
+            if not isinstance(value, dict):
+                raise QuotaError(
+                    f"'{key}' must be an object with session_seconds and daily_seconds."
+                )
+            unknown = set(value) - set(LIMIT_FIELDS)
+            if unknown:
+                raise QuotaError(
+                    f"Unknown field(s) in '{key}': {', '.join(sorted(unknown))}. "
+                    f"Use {' and '.join(LIMIT_FIELDS)}."
+                )
+            clean[key] = {f: _limit(v, f"{key}.{f}", partial) for f, v in value.items()}
+        else:
+            raise QuotaError(
+                f"Unknown quota field '{key}'. Use storage_bytes or a runtime profile: "
+                f"{', '.join(profiles)}."
+            )
+    return clean
+
+
+def _limit(value, name: str, nullable: bool):
+    if value is None and nullable:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise QuotaError(f"'{name}' must be a whole number of at least 0, not {value!r}.")
+    return value
+
+
+def merge_generous(quotas: list[dict]) -> dict:
+    """The most generous value of each field across quotas (a user in several groups)."""
+    merged: dict = {}
+    for quota in quotas:
+        for key, value in quota.items():
+            if isinstance(value, dict):
+                target = merged.setdefault(key, {})
+                for field, limit in value.items():
+                    target[field] = max(target.get(field, limit), limit)
+            else:
+                merged[key] = max(merged.get(key, value), value)
+    return merged
+
+
+def apply_override(quota: dict, override: dict) -> dict:
+    """quota with the fields override sets replaced (override values are never null here)."""
+    result = {k: dict(v) if isinstance(v, dict) else v for k, v in quota.items()}
+    for key, value in override.items():
+        if isinstance(value, dict):
+            result.setdefault(key, {}).update(value)
+        else:
+            result[key] = value
+    return result
+
+
+def merge_override(stored: dict, update: dict) -> dict:
+    """A stored override after a partial update (null removes a field)."""
+    result = {k: dict(v) if isinstance(v, dict) else v for k, v in stored.items()}
+    for key, value in update.items():
+        if value is None:
+            result.pop(key, None)
+        elif isinstance(value, dict):
+            fields = result.setdefault(key, {})
+            for field, limit in value.items():
+                if limit is None:
+                    fields.pop(field, None)
+                else:
+                    fields[field] = limit
+            if not fields:
+                result.pop(key)
+        else:
+            result[key] = value
+    return result
+
+
+@dataclass(frozen=True)
+class ResetRule:
+    """When daily budgets renew: a rolling 24 h window, or a fixed time of day."""
+
+    mode: str  # "rolling" | "daily"
+    at: time = time(0, 0)
+    zone: ZoneInfo = UTC_ZONE
+
+
+class QuotaPolicy(Configurable):
+    """Time and storage quotas per runtime profile, for everyone, per group and per user."""
+
+    default_quota = Dict(
+        help="""Quota for every user: per profile `session_seconds` (longest session) and
+        `daily_seconds` (budget per day), plus `storage_bytes`. Studio-Lab-like default:
+        CPU 4 h sessions / 8 h a day, GPU 4 h / 4 h, 15 GB.
+        """,
+    ).tag(config=True)
+
+    @default("default_quota")
+    def _default_quota_default(self):
+        return {k: dict(v) if isinstance(v, dict) else v for k, v in STUDIO_LAB_QUOTA.items()}
+
+    group_quotas = Dict(
+        help="""Quotas per hub group, e.g. {"class-101": {"gpu": {"daily_seconds": 7200}}}.
+        A group quota replaces the default field by field; a user in several groups gets
+        the most generous value of each field. Per-user overrides (admin API) win.
+        """,
+    ).tag(config=True)
+
+    reset = Enum(
+        ["rolling", "daily"],
+        "rolling",
+        help="""How daily budgets renew: "rolling" counts the last 24 hours (as Studio Lab);
+        "daily" renews everyone's budget at `reset_time` in `timezone` (for classes).
+        """,
+    ).tag(config=True)
+
+    reset_time = Unicode(
+        "00:00", help="Time of day (HH:MM) budgets renew when reset is 'daily'."
+    ).tag(config=True)
+
+    @validate("reset_time")
+    def _check_reset_time(self, proposal):
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", proposal.value):
+            raise ValueError(f"reset_time must be HH:MM, not {proposal.value!r}")
+        return proposal.value
+
+    timezone = Unicode("UTC", help="IANA time zone of reset_time, e.g. Europe/Paris.").tag(
+        config=True
+    )
+
+    @validate("timezone")
+    def _check_timezone(self, proposal):
+        try:
+            ZoneInfo(proposal.value)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise ValueError(f"unknown time zone {proposal.value!r}") from e
+        return proposal.value
+
+    warn_before_seconds = List(
+        Int(),
+        [15 * 60, 5 * 60],
+        help="Warn users this many seconds before their session is stopped.",
+    ).tag(config=True)
+
+    @property
+    def reset_rule(self) -> ResetRule:
+        hours, minutes = map(int, self.reset_time.split(":"))
+        return ResetRule(self.reset, time(hours, minutes), ZoneInfo(self.timezone))
+
+    def quota_for(self, groups: list[str], override: dict | None = None) -> dict:
+        """The effective quota of a user in these groups, with their override applied."""
+        quota = self.default_quota
+        group_quotas = [self.group_quotas[g] for g in sorted(groups) if g in self.group_quotas]
+        if group_quotas:
+            quota = apply_override(quota, merge_generous(group_quotas))
+        return apply_override(quota, override or {})

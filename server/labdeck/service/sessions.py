@@ -1,0 +1,358 @@
+"""Sessions: quota checks at spawn, GPU assignment, the usage ledger and enforcement.
+
+The hub's spawner asks `begin` before it starts a process and calls `end` when the
+process is gone. Between the two the manager holds a timer at the session's deadline;
+when it fires it records why and asks the hub to stop the server.
+"""
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from ..quota.policy import QuotaPolicy
+from ..quota.profiles import Profile, RuntimeProfiles
+from ..quota.usage import Interval, Usage, human_duration, session_deadline, usage
+from .db import Database
+from .errors import APIError
+from .gpus import GPUPool
+from .hub_client import HubClient, HubError
+from .models import QuotaOverride, ServiceState, Session, utcnow
+
+END_REASONS = {
+    "user",
+    "session_limit",
+    "daily_budget",
+    "idle",
+    "admin",
+    "hub_shutdown",
+    "crash",
+}
+HEARTBEAT_SECONDS = 10
+CLEAN_STOP_KEY = "clean_stop"
+
+
+@dataclass
+class Granted:
+    session: Session
+    environment: dict
+
+
+@dataclass
+class Queued:
+    position: int
+    message: str
+
+
+def when(at: datetime, zone, now: datetime) -> str:
+    """'14:00 UTC', '14:00 UTC tomorrow' or '14:00 UTC on 2026-11-27', as people say it."""
+    local, today = at.astimezone(zone), now.astimezone(zone).date()
+    clock = local.strftime("%H:%M:%S" if local.second else "%H:%M") + local.strftime(" %Z")
+    if local.date() == today:
+        return clock
+    if local.date() == today + timedelta(days=1):
+        return f"{clock} tomorrow"
+    return f"{clock} on {local.date().isoformat()}"
+
+
+class SessionManager:
+    def __init__(
+        self,
+        db: Database,
+        policy: QuotaPolicy,
+        profiles: RuntimeProfiles,
+        gpus: GPUPool,
+        hub: HubClient,
+        log: logging.Logger,
+        now: Callable[[], datetime] = utcnow,
+    ):
+        self.db = db
+        self.policy = policy
+        self.profiles = profiles
+        self.gpus = gpus
+        self.hub = hub
+        self.log = log
+        self.now = now
+        self._timers: dict[int, asyncio.TimerHandle] = {}
+        self._tasks: set[asyncio.Task] = set()
+        self._heartbeat: asyncio.Task | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Restore GPUs and timers of open sessions; close those the hub no longer runs."""
+        with self.db.session() as db:
+            clean_stop = db.get(ServiceState, CLEAN_STOP_KEY)
+            stopped_cleanly = clean_stop is not None
+            if clean_stop is not None:
+                db.delete(clean_stop)
+            open_sessions = db.scalars(select(Session).where(Session.ended.is_(None))).all()
+        for session in open_sessions:
+            try:
+                running = await self.hub.server_running(session.user)
+            except HubError:
+                running = True  # the hub cannot tell now: keep it, the next check will
+            if running:
+                self.gpus.restore(session.user, session.gpus)
+                self._schedule(session)
+            else:
+                reason = "hub_shutdown" if stopped_cleanly else "crash"
+                self._close(session.id, reason, at=session.last_seen)
+                self.log.info("Closed session %s of %s: %s", session.id, session.user, reason)
+        self._heartbeat = asyncio.create_task(self._beat())
+
+    async def shutdown(self) -> None:
+        """Record how far open sessions ran, and that this stop was clean."""
+        if self._heartbeat:
+            self._heartbeat.cancel()
+        for timer in self._timers.values():
+            timer.cancel()
+        now = self.now()
+        with self.db.session() as db:
+            for session in db.scalars(select(Session).where(Session.ended.is_(None))):
+                session.last_seen = now
+            db.merge(ServiceState(key=CLEAN_STOP_KEY, value=now.isoformat()))
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            now = self.now()
+            with self.db.session() as db:
+                for session in db.scalars(select(Session).where(Session.ended.is_(None))):
+                    session.last_seen = now
+
+    # -- quotas and usage -----------------------------------------------------------------
+    def override_for(self, user: str) -> dict:
+        with self.db.session() as db:
+            row = db.get(QuotaOverride, user)
+            return dict(row.quota) if row else {}
+
+    def quota_for(self, user: str, groups: list[str]) -> dict:
+        return self.policy.quota_for(groups, self.override_for(user))
+
+    def intervals(self, user: str, since: datetime) -> dict[str, list[Interval]]:
+        """Session intervals per profile that overlap [since, now]."""
+        per_profile: dict[str, list[Interval]] = {}
+        with self.db.session() as db:
+            rows = db.scalars(
+                select(Session).where(
+                    Session.user == user,
+                    Session.kind == "session",
+                    (Session.ended.is_(None)) | (Session.ended > since),
+                )
+            ).all()
+        for row in rows:
+            per_profile.setdefault(row.profile, []).append(Interval(row.started, row.ended))
+        return per_profile
+
+    def usage_for(self, user: str, quota: dict, now: datetime | None = None) -> dict[str, Usage]:
+        now = now or self.now()
+        per_profile = self.intervals(user, now - timedelta(days=2))
+        return {
+            name: usage(
+                per_profile.get(name, []),
+                self.policy.reset_rule,
+                (quota.get(name) or {}).get("daily_seconds"),
+                now,
+            )
+            for name in self.profiles.names()
+        }
+
+    def open_session(self, user: str) -> Session | None:
+        with self.db.session() as db:
+            return db.scalar(select(Session).where(Session.user == user, Session.ended.is_(None)))
+
+    # -- begin and end ----------------------------------------------------------------------
+    async def begin(self, user: str, groups: list[str], profile_name: str | None, wait: float):
+        """Check quotas and GPUs, then open a ledger entry. Granted, Queued or APIError."""
+        profile = self.profiles.get(profile_name)
+        if profile is None:
+            raise APIError(
+                400,
+                "unknown_profile",
+                f"There is no runtime called {profile_name!r}. "
+                f"Choose one of: {', '.join(self.profiles.names())}.",
+            )
+        stale = self.open_session(user)
+        if stale is not None:
+            # the hub is starting a new server, so the old one is gone
+            self._close(stale.id, "crash", at=stale.last_seen)
+
+        now = self.now()
+        quota = self.quota_for(user, groups)
+        limits = quota.get(profile.name) or {}
+        spent = self.usage_for(user, quota, now)[profile.name]
+        self._refuse_if_over_budget(profile, limits, spent, now)
+
+        gpus: list[str] = []
+        if profile.gpus:
+            granted = await self._wait_for_gpus(user, profile, wait)
+            if isinstance(granted, Queued):
+                return granted
+            gpus = granted
+            now = self.now()
+            spent = self.usage_for(user, quota, now)[profile.name]
+
+        deadline = session_deadline(
+            now, limits.get("session_seconds"), spent.remaining_seconds, now
+        )
+        session = Session(
+            user=user,
+            profile=profile.name,
+            gpus=gpus,
+            started=now,
+            deadline=deadline.at,
+            deadline_reason=deadline.reason,
+            last_seen=now,
+        )
+        with self.db.session() as db:
+            db.add(session)
+        self._schedule(session)
+        self.log.info(
+            "Session %s of %s on %s started; deadline %s (%s)",
+            session.id,
+            user,
+            profile.name,
+            deadline.at,
+            deadline.reason,
+        )
+        return Granted(session, self._environment(session))
+
+    def _refuse_if_over_budget(self, profile: Profile, limits: dict, spent: Usage) -> None:
+        daily = limits.get("daily_seconds")
+        if (
+            daily is not None
+            and spent.remaining_seconds is not None
+            and spent.remaining_seconds <= 0
+        ):
+            renews = (
+                f" It renews at {_fmt_time(spent.resets_at, self.policy.reset_rule.zone)}."
+                if spent.resets_at
+                else ""
+            )
+            raise APIError(
+                403,
+                "quota_exceeded",
+                f"{profile.display_name} time used up for today: "
+                f"{human_duration(spent.used_seconds)} of {human_duration(daily)}.{renews}",
+            )
+        if limits.get("session_seconds") == 0:
+            raise APIError(
+                403,
+                "quota_exceeded",
+                f"You have no {profile.display_name} time. Ask an admin for a quota.",
+            )
+
+    async def _wait_for_gpus(self, user: str, profile: Profile, wait: float):
+        if profile.gpus > len(self.gpus.ids):
+            raise APIError(
+                409,
+                "no_gpus",
+                f"This lab has {len(self.gpus.ids)} GPU(s); {profile.display_name} needs "
+                f"{profile.gpus}. Choose another runtime.",
+            )
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + wait
+        while True:
+            granted = self.gpus.try_assign(user, profile.gpus)
+            if granted is not None:
+                return granted
+            left = give_up - loop.time()
+            if left <= 0:
+                position = self.gpus.position(user) or 1
+                return Queued(
+                    position,
+                    f"All {len(self.gpus.ids)} GPU(s) are in use. You are number {position} "
+                    "in the queue; your session starts as soon as one is free.",
+                )
+            await self.gpus.wait_for_change(left)
+
+    def leave_queue(self, user: str) -> None:
+        self.gpus.leave(user)
+
+    def _environment(self, session: Session) -> dict:
+        devices = ",".join(session.gpus)
+        env = {
+            "LABDECK_PROFILE": session.profile,
+            "LABDECK_SESSION_ID": str(session.id),
+            # An empty list hides every GPU from CUDA: CPU sessions see none.
+            "CUDA_VISIBLE_DEVICES": devices,
+            "NVIDIA_VISIBLE_DEVICES": devices or "void",
+        }
+        if session.deadline:
+            env["LABDECK_SESSION_DEADLINE"] = session.deadline.isoformat()
+        return env
+
+    def end(self, session_id: int, reason: str) -> Session | None:
+        """The hub reports the session's server gone. A reason recorded earlier wins."""
+        return self._close(session_id, reason)
+
+    def _close(self, session_id: int, reason: str, at: datetime | None = None) -> Session | None:
+        timer = self._timers.pop(session_id, None)
+        if timer:
+            timer.cancel()
+        with self.db.session() as db:
+            session = db.get(Session, session_id)
+            if session is None or session.ended is not None:
+                return session
+            session.ended = at or self.now()
+            session.end_reason = session.stop_reason or reason
+        self.gpus.release(session.gpus)
+        self.log.info("Session %s of %s ended: %s", session.id, session.user, session.end_reason)
+        return session
+
+    # -- enforcement ------------------------------------------------------------------------
+    def _schedule(self, session: Session) -> None:
+        old = self._timers.pop(session.id, None)
+        if old:
+            old.cancel()
+        if session.deadline is None:
+            return
+        loop = asyncio.get_running_loop()
+        delay = max((session.deadline - self.now()).total_seconds(), 0)
+        self._timers[session.id] = loop.call_at(
+            loop.time() + delay, self._spawn_stop, session.id, session.deadline_reason
+        )
+
+    def _spawn_stop(self, session_id: int, reason: str) -> None:
+        task = asyncio.create_task(self.stop(session_id, reason))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def stop(self, session_id: int, reason: str) -> Session | None:
+        """Record why, then have the hub stop the server; close the entry if the hub says so."""
+        with self.db.session() as db:
+            session = db.get(Session, session_id)
+            if session is None or session.ended is not None:
+                return session
+            session.stop_reason = session.stop_reason or reason
+            user = session.user
+        self.log.info("Stopping session %s of %s: %s", session_id, user, reason)
+        try:
+            await self.hub.stop_server(user)
+        except HubError as e:
+            self.log.error("Could not stop %s's server: %s", user, e)
+            return None
+        if not await self.hub.server_running(user):
+            return self._close(session_id, reason)
+        return None
+
+    def reschedule_user(self, user: str, groups: list[str]) -> None:
+        """After a quota change: move the deadline of the user's running session."""
+        session = self.open_session(user)
+        if session is None:
+            return
+        now = self.now()
+        quota = self.quota_for(user, groups)
+        limits = quota.get(session.profile) or {}
+        spent = self.usage_for(user, quota, now)[session.profile]
+        deadline = session_deadline(
+            session.started, limits.get("session_seconds"), spent.remaining_seconds, now
+        )
+        with self.db.session() as db:
+            row = db.get(Session, session.id)
+            row.deadline, row.deadline_reason = deadline.at, deadline.reason
+            session = row
+        self._schedule(session)
