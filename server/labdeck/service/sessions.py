@@ -220,15 +220,13 @@ class SessionManager:
         )
         return Granted(session, self._environment(session))
 
-    def _refuse_if_over_budget(self, profile: Profile, limits: dict, spent: Usage) -> None:
+    def _refuse_if_over_budget(
+        self, profile: Profile, limits: dict, spent: Usage, now: datetime
+    ) -> None:
         daily = limits.get("daily_seconds")
-        if (
-            daily is not None
-            and spent.remaining_seconds is not None
-            and spent.remaining_seconds <= 0
-        ):
+        if daily is not None and spent.remaining_seconds == 0:
             renews = (
-                f" It renews at {_fmt_time(spent.resets_at, self.policy.reset_rule.zone)}."
+                f" It renews at {when(spent.resets_at, self.policy.reset_rule.zone, now)}."
                 if spent.resets_at
                 else ""
             )
