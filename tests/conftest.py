@@ -8,10 +8,26 @@ from labdeck_process import Labdeck
 _user_numbers = itertools.count(1)
 
 
+# Figures refresh fast and crashes are noticed quickly, so tests wait seconds, not minutes.
+FAST_CONFIG = """
+c.StorageMeter.max_age_seconds = 0.5
+c.Spawner.poll_interval = 1
+c.Spawner.args = ["--LabdeckServerExtension.storage_refresh_seconds=0.5"]
+"""
+
+
 @pytest.fixture(scope="session")
 def labdeck(tmp_path_factory):
-    """A real `labdeck up` (hub, proxy, service) on a free port, shared by the session."""
-    instance = Labdeck(tmp_path_factory.mktemp("labdeck") / "state").start()
+    """A real `labdeck up` (hub, proxy, service) on a free port, shared by the session.
+
+    Two GPU ids are configured (there is no GPU here: what is checked is what each
+    session is given).
+    """
+    instance = Labdeck(
+        tmp_path_factory.mktemp("labdeck") / "state",
+        extra_args=["--gpus", "0,1"],
+        config=FAST_CONFIG,
+    ).start()
     yield instance
     code = instance.stop()
     assert code == 0, instance.log()

@@ -60,8 +60,13 @@ def wait_for(condition, timeout: float, interval: float = 0.1, message: str = "c
 class Labdeck:
     """One `labdeck up` process on a free port with its own state dir."""
 
-    def __init__(self, state_dir: Path, port: int | None = None, extra_args=()):
+    def __init__(self, state_dir: Path, port: int | None = None, extra_args=(), config: str = ""):
         self.state_dir = state_dir
+        if config:
+            # an admin's override file, as documented: loaded after labdeck's defaults
+            config_d = state_dir / "jupyterhub_config.d"
+            config_d.mkdir(parents=True, exist_ok=True)
+            (config_d / "tests.py").write_text(config)
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.extra_args = list(extra_args)
@@ -135,9 +140,20 @@ class Labdeck:
         self.hub_api("POST", f"/users/{name}")
         return self.hub_api("POST", f"/users/{name}/tokens", json={"note": "test"})["token"]
 
-    def start_server(self, name: str, timeout: float = 120) -> None:
-        response = self.request("POST", f"/hub/api/users/{name}/server")
-        assert response.status_code in (201, 202), response.text
+    def service(self, method: str, path: str, token: str | None = "admin", **kwargs):
+        return self.request(method, SERVICE_API + path, token=token, **kwargs)
+
+    def set_quota(self, name: str, quota: dict) -> dict:
+        response = self.service("PUT", f"/admin/users/{name}/quota", json=quota)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def spawn(self, name: str, profile: str | None = None):
+        """Ask the hub to start the user's server; the raw response."""
+        body = {"profile": profile} if profile else None
+        return self.request("POST", f"/hub/api/users/{name}/server", json=body)
+
+    def wait_ready(self, name: str, timeout: float = 120) -> None:
         wait_for(
             lambda: self.hub_api("GET", f"/users/{name}")["servers"].get("", {}).get("ready"),
             timeout,
@@ -145,15 +161,33 @@ class Labdeck:
             f"{name}'s server to be ready",
         )
 
-    def stop_server(self, name: str, timeout: float = 60) -> None:
-        response = self.request("DELETE", f"/hub/api/users/{name}/server")
-        assert response.status_code in (202, 204), response.text
+    def wait_stopped(self, name: str, timeout: float = 60) -> None:
         wait_for(
             lambda: not self.hub_api("GET", f"/users/{name}")["servers"],
             timeout,
-            0.2,
+            0.1,
             f"{name}'s server to stop",
         )
+
+    def start_server(self, name: str, timeout: float = 120, profile: str | None = None) -> None:
+        response = self.spawn(name, profile)
+        assert response.status_code in (201, 202), response.text
+        self.wait_ready(name, timeout)
+
+    def stop_server(self, name: str, timeout: float = 60) -> None:
+        response = self.request("DELETE", f"/hub/api/users/{name}/server")
+        assert response.status_code in (202, 204), response.text
+        self.wait_stopped(name, timeout)
+
+
+SERVICE_API = "/services/labdeck/api/v1"
+
+
+def server_environment(labdeck: "Labdeck", name: str) -> dict[str, str]:
+    """The environment the user's running server process was given."""
+    server = labdeck.hub_api("GET", f"/users/{name}")["servers"][""]
+    raw = Path(f"/proc/{server['state']['pid']}/environ").read_bytes().split(b"\0")
+    return dict(item.decode().split("=", 1) for item in raw if b"=" in item)
 
 
 def run_labdeck(*args: str, timeout: float = 60, env=None) -> subprocess.CompletedProcess:

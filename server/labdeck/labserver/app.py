@@ -1,11 +1,14 @@
 """LabdeckServerExtension: exposes the labdeck API inside the user's own server."""
 
+import asyncio
 import os
 
 from jupyter_server.extension.application import ExtensionApp
+from tornado.ioloop import PeriodicCallback
 from traitlets import Float, Unicode, default
 
 from .handlers import ServiceProxyHandler
+from .storage import StorageGuard
 
 
 class LabdeckServerExtension(ExtensionApp):
@@ -45,6 +48,27 @@ class LabdeckServerExtension(ExtensionApp):
         300.0,
         help="Seconds to wait for the service; long enough for slow Spark statements.",
     ).tag(config=True)
+
+    storage_refresh_seconds = Float(
+        10.0,
+        help="How often to ask the labdeck service how much storage the owner uses.",
+    ).tag(config=True)
+
+    def initialize_settings(self):
+        self.storage_guard = StorageGuard(self)
+        self.serverapp.contents_manager.register_pre_save_hook(self.storage_guard.check_save)
+        self._storage_refresh = PeriodicCallback(
+            self.storage_guard.refresh, self.storage_refresh_seconds * 1000
+        )
+
+    async def _start_jupyter_server_extension(self, serverapp):
+        if self.service_url:
+            # first figures in the background: the lab must not wait for them to start
+            self._first_refresh = asyncio.ensure_future(self.storage_guard.refresh())
+            self._storage_refresh.start()
+
+    async def stop_extension(self):
+        self._storage_refresh.stop()
 
     def initialize_handlers(self):
         self.handlers.append(

@@ -6,7 +6,7 @@ Pure functions of (intervals, now): no clock is read here, so tests can use any 
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from .policy import ResetRule
 
@@ -39,7 +39,8 @@ def budget_window(rule: ResetRule, now: datetime) -> tuple[datetime, datetime]:
         reset -= DAY
     # Add a day in local wall time, so a DST change does not shift the reset hour.
     next_reset = (reset.replace(tzinfo=None) + DAY).replace(tzinfo=rule.zone)
-    return reset, next_reset
+    # In UTC: arithmetic between two times of one ZoneInfo ignores DST offsets.
+    return reset.astimezone(UTC), next_reset.astimezone(UTC)
 
 
 def used_seconds(intervals: Iterable[Interval], lo: datetime, hi: datetime, now: datetime) -> float:

@@ -32,6 +32,8 @@ END_REASONS = {
     "crash",
 }
 HEARTBEAT_SECONDS = 10
+STOP_ATTEMPTS = 60
+STOP_RETRY_SECONDS = 0.5
 CLEAN_STOP_KEY = "clean_stop"
 
 
@@ -234,7 +236,9 @@ class SessionManager:
                 403,
                 "quota_exceeded",
                 f"{profile.display_name} time used up for today: "
-                f"{human_duration(spent.used_seconds)} of {human_duration(daily)}.{renews}",
+                # a stop lands a moment after the deadline: say "4 h of 4 h", not 4 h 0 min 1 s
+                f"{human_duration(min(spent.used_seconds, daily))} of {human_duration(daily)}."
+                f"{renews}",
             )
         if limits.get("session_seconds") == 0:
             raise APIError(
@@ -320,7 +324,11 @@ class SessionManager:
         task.add_done_callback(self._tasks.discard)
 
     async def stop(self, session_id: int, reason: str) -> Session | None:
-        """Record why, then have the hub stop the server; close the entry if the hub says so."""
+        """Record why, then have the hub stop the server; close the entry once it is gone.
+
+        The hub may be busy with the server (still starting, already stopping): ask again
+        until it is gone, rather than let a session overrun its deadline.
+        """
         with self.db.session() as db:
             session = db.get(Session, session_id)
             if session is None or session.ended is not None:
@@ -328,13 +336,19 @@ class SessionManager:
             session.stop_reason = session.stop_reason or reason
             user = session.user
         self.log.info("Stopping session %s of %s: %s", session_id, user, reason)
-        try:
-            await self.hub.stop_server(user)
-        except HubError as e:
-            self.log.error("Could not stop %s's server: %s", user, e)
-            return None
-        if not await self.hub.server_running(user):
-            return self._close(session_id, reason)
+        for _ in range(STOP_ATTEMPTS):
+            try:
+                await self.hub.stop_server(user)
+                if not await self.hub.server_running(user):
+                    return self._close(session_id, reason)
+            except HubError as e:
+                self.log.warning("Hub did not stop %s's server yet: %s", user, e)
+            with self.db.session() as db:
+                session = db.get(Session, session_id)
+                if session.ended is not None:
+                    return session  # the spawner reported it gone meanwhile
+            await asyncio.sleep(STOP_RETRY_SECONDS)
+        self.log.error("Gave up stopping %s's server for session %s", user, session_id)
         return None
 
     def reschedule_user(self, user: str, groups: list[str]) -> None:

@@ -1,0 +1,67 @@
+"""Refuse saves through the contents API when the user's storage is full.
+
+The figure comes from the labdeck service (which measures homes off the event loop);
+it is refreshed periodically and raised by what this server saves in between, so a
+burst of saves cannot run far past the limit. Deleting files is always allowed.
+"""
+
+import json
+
+from tornado import httpclient, web
+
+
+def _human_bytes(n: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n} bytes"
+
+
+def _model_size(model: dict) -> int:
+    content = model.get("content")
+    if content is None:
+        return 0
+    if isinstance(content, str):
+        return len(content) * 3 // 4 if model.get("format") == "base64" else len(content.encode())
+    return len(json.dumps(content))
+
+
+class StorageGuard:
+    def __init__(self, extension):
+        self.extension = extension
+        self.used_bytes: int | None = None
+        self.limit_bytes: int | None = None
+
+    async def refresh(self) -> None:
+        """Ask the service for the owner's storage figures; keep the old ones on failure."""
+        ext = self.extension
+        if not ext.service_url:
+            return
+        request = httpclient.HTTPRequest(
+            ext.service_url.rstrip("/") + "/api/v1/me",
+            headers={"Authorization": f"token {ext.hub_api_token}"},
+            request_timeout=30,
+        )
+        try:
+            response = await httpclient.AsyncHTTPClient().fetch(request)
+            storage = json.loads(response.body).get("storage") or {}
+        except (OSError, httpclient.HTTPClientError, ValueError) as e:
+            ext.log.warning("labdeck: could not refresh storage figures: %s", e)
+            return
+        self.used_bytes = storage.get("used_bytes")
+        self.limit_bytes = storage.get("limit_bytes")
+
+    def check_save(self, model, path, contents_manager, **kwargs) -> None:
+        """pre_save_hook: raise a 403 the lab shows when the save would not fit."""
+        if self.used_bytes is None or self.limit_bytes is None:
+            return  # no figures (service down, or no limit): never lose work over it
+        size = _model_size(model)
+        if self.used_bytes >= self.limit_bytes or self.used_bytes + size > self.limit_bytes:
+            raise web.HTTPError(
+                403,
+                f"Your storage is full: {_human_bytes(self.used_bytes)} of "
+                f"{_human_bytes(self.limit_bytes)} used, so {path} was not saved. "
+                "Delete files you no longer need, then save again.",
+            )
+        self.used_bytes += size
