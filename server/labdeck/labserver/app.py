@@ -5,7 +5,7 @@ import os
 
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import PeriodicCallback
-from traitlets import Float, Unicode, default
+from traitlets import Bool, Float, Unicode, default
 
 from .handlers import ServiceProxyHandler
 from .storage import StorageGuard
@@ -54,9 +54,18 @@ class LabdeckServerExtension(ExtensionApp):
         help="How often to ask the labdeck service how much storage the owner uses.",
     ).tag(config=True)
 
+    use_trash = Bool(
+        False,
+        help="""Move deleted files to the trash (in the home, so still counted) instead of
+        deleting them. Off by default: with a storage quota, deleting must free space.""",
+    ).tag(config=True)
+
     def initialize_settings(self):
+        contents = self.serverapp.contents_manager
+        if hasattr(contents, "delete_to_trash"):
+            contents.delete_to_trash = self.use_trash
         self.storage_guard = StorageGuard(self)
-        self.serverapp.contents_manager.register_pre_save_hook(self.storage_guard.check_save)
+        contents.register_pre_save_hook(self.storage_guard.check_save)
         self._storage_refresh = PeriodicCallback(
             self.storage_guard.refresh, self.storage_refresh_seconds * 1000
         )

@@ -88,8 +88,15 @@ class APIHandler(HubOAuthenticated, web.RequestHandler):
             return {}
         try:
             body = json.loads(self.request.body)
-        except (ValueError, UnicodeDecodeError) as e:
-            raise APIError(400, "invalid_json", f"The request body is not valid JSON: {e}") from e
+        except json.JSONDecodeError as e:
+            raise APIError(
+                400,
+                "invalid_json",
+                f"The request body is not valid JSON ({e.msg} at line {e.lineno}, "
+                f"column {e.colno}).",
+            ) from e
+        except UnicodeDecodeError as e:
+            raise APIError(400, "invalid_json", "The request body is not UTF-8 text.") from e
         if not isinstance(body, dict):
             raise APIError(400, "invalid_json", "The request body must be a JSON object.")
         return body
