@@ -28,6 +28,7 @@ module.exports = {
   collectCoverageFrom: ['src/**/*.{ts,tsx}', '!src/**/*.d.ts'],
   coverageReporters: ['lcov', 'text'],
   reporters: ['default'],
+  setupFiles: [...baseConfig.setupFiles, '<rootDir>/jest.setup.js'],
   testRegex: 'src/.*/.*.spec.tsx?$',
   transformIgnorePatterns: [`/node_modules/(?!${esModules}).+`]
 };

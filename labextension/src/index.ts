@@ -3,13 +3,15 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
+import { ICommandPalette, MainAreaWidget } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { refreshIcon } from '@jupyterlab/ui-components';
 
+import { createUsageReport, UsageReportWidget } from './admin/usageReport';
 import { labdeckIcon } from './icon';
 import { ILabdeckModel, LabdeckModel } from './model';
+import { DeadlineNotifier } from './notifier';
 import { LabdeckSidebar } from './sidebar';
 import { LabdeckStatus } from './status';
 import {
@@ -46,7 +48,15 @@ const sidebarPlugin: JupyterFrontEndPlugin<LabdeckModel> = {
     const model = new LabdeckModel({
       refreshIntervalSeconds: DEFAULT_REFRESH_INTERVAL_SECONDS
     });
-    const sidebar = new LabdeckSidebar(model);
+    const sidebar = new LabdeckSidebar(model, {
+      // The command comes from the `labdeck:usage-report` plugin; the button
+      // only shows for admins.
+      onOpenUsageReport: () => {
+        if (app.commands.hasCommand(CommandIDs.openUsageReport)) {
+          void app.commands.execute(CommandIDs.openUsageReport);
+        }
+      }
+    });
     app.shell.add(sidebar, 'left', { rank: SIDEBAR_RANK });
     if (restorer) {
       restorer.add(sidebar, SIDEBAR_ID);
@@ -98,8 +108,8 @@ const sidebarPlugin: JupyterFrontEndPlugin<LabdeckModel> = {
 };
 
 /**
- * The status bar plugin: `labdeck · <user>` and the session countdown;
- * clicking it opens the sidebar.
+ * The status bar plugin: `labdeck · <user>`, or the running runtime and
+ * its countdown; clicking it opens the sidebar.
  */
 const statusPlugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_IDS.status,
@@ -128,7 +138,78 @@ const statusPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-const plugins: JupyterFrontEndPlugin<unknown>[] = [sidebarPlugin, statusPlugin];
+/**
+ * The notifications plugin: warns before the session's deadline (once per
+ * threshold of `warn_before_seconds`) and when the session has ended.
+ */
+const notificationsPlugin: JupyterFrontEndPlugin<void> = {
+  id: PLUGIN_IDS.notifications,
+  description:
+    'Warns before the labdeck session stops and says when it has ended.',
+  autoStart: true,
+  requires: [ILabdeckModel],
+  activate: (_app: JupyterFrontEnd, model: LabdeckModel): void => {
+    // Lives as long as the page; it follows the model's sessions.
+    new DeadlineNotifier({ model });
+  }
+};
+
+/**
+ * The usage report plugin (admins): the `labdeck:open-usage-report`
+ * command opens the report in the main area.
+ */
+const usageReportPlugin: JupyterFrontEndPlugin<void> = {
+  id: PLUGIN_IDS.usageReport,
+  description:
+    'Usage report for hub admins: hours per user, runtime and group, CSV export and time grants.',
+  autoStart: true,
+  requires: [ILabdeckModel],
+  optional: [ICommandPalette],
+  activate: (
+    app: JupyterFrontEnd,
+    model: LabdeckModel,
+    palette: ICommandPalette | null
+  ): void => {
+    let report: MainAreaWidget<UsageReportWidget> | null = null;
+    const isAdmin = (): boolean => model.me?.admin === true;
+
+    app.commands.addCommand(CommandIDs.openUsageReport, {
+      label: 'Open usage report',
+      caption: 'Hours per user, runtime and group; grant time (admins only)',
+      icon: args => (args['isPalette'] ? undefined : labdeckIcon),
+      isEnabled: isAdmin,
+      isVisible: isAdmin,
+      execute: () => {
+        if (!report || report.isDisposed) {
+          report = createUsageReport(model);
+          app.shell.add(report, 'main');
+        }
+        app.shell.activateById(report.id);
+      }
+    });
+    // Show or hide the command once `me` says whether the user is an admin.
+    let admin = isAdmin();
+    model.changed.connect(() => {
+      if (isAdmin() !== admin) {
+        admin = isAdmin();
+        app.commands.notifyCommandChanged(CommandIDs.openUsageReport);
+      }
+    });
+    if (palette) {
+      palette.addItem({
+        command: CommandIDs.openUsageReport,
+        category: PALETTE_CATEGORY
+      });
+    }
+  }
+};
+
+const plugins: JupyterFrontEndPlugin<unknown>[] = [
+  sidebarPlugin,
+  statusPlugin,
+  notificationsPlugin,
+  usageReportPlugin
+];
 
 export default plugins;
 export { ILabdeckModel, LabdeckModel } from './model';

@@ -27,20 +27,21 @@ export class LabdeckRequestError extends Error {
 }
 
 /**
- * Call the labdeck API of the user's Jupyter server.
+ * Call the labdeck API of the user's Jupyter server and return the raw
+ * answer (for non-JSON answers such as the CSV usage report).
  *
- * @param endPoint - Path below `labdeck/api/v1`, e.g. `'me'`.
+ * @param endPoint - Path below `labdeck/api/v1`, with its query if any.
  * @param init - Fetch options (method, body...).
  * @param settings - Server settings; defaults to the page's own.
- * @returns The decoded JSON body (`undefined` for an empty body, e.g. 204).
- * @throws {LabdeckRequestError} on network errors, non-2xx answers or
- *   bodies that are not JSON.
+ * @returns The successful (2xx) response, body unread.
+ * @throws {LabdeckRequestError} on network errors and non-2xx answers, with
+ *   the server's `message` when the error body has one.
  */
-export async function requestAPI<T>(
+export async function requestAPIResponse(
   endPoint = '',
   init: RequestInit = {},
   settings: ServerConnection.ISettings = ServerConnection.makeSettings()
-): Promise<T> {
+): Promise<Response> {
   const url = URLExt.join(settings.baseUrl, API_NAMESPACE, endPoint);
 
   let response: Response;
@@ -55,19 +56,8 @@ export async function requestAPI<T>(
     );
   }
 
-  const text = await response.text();
-  let data: unknown = undefined;
-  let parsed = true;
-  if (text.length > 0) {
-    try {
-      data = JSON.parse(text);
-    } catch {
-      parsed = false;
-    }
-  }
-
   if (!response.ok) {
-    const body = Private.errorBody(data);
+    const body = Private.errorBody(Private.parse(await response.text()));
     const fallback = `The labdeck server answered ${response.status}${
       response.statusText ? ` ${response.statusText}` : ''
     }.`;
@@ -77,8 +67,31 @@ export async function requestAPI<T>(
       body.error ?? `http_${response.status}`
     );
   }
+  return response;
+}
 
-  if (!parsed) {
+/**
+ * Call the labdeck API of the user's Jupyter server.
+ *
+ * @param endPoint - Path below `labdeck/api/v1`, e.g. `'me'`.
+ * @param init - Fetch options (method, body...).
+ * @param settings - Server settings; defaults to the page's own.
+ * @returns The decoded JSON body (`undefined` for an empty body, e.g. 204).
+ * @throws {LabdeckRequestError} on network errors, non-2xx answers or
+ *   bodies that are not JSON.
+ */
+export async function requestAPI<T>(
+  endPoint = '',
+  init: RequestInit = {},
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): Promise<T> {
+  const response = await requestAPIResponse(endPoint, init, settings);
+  const text = await response.text();
+  if (text.length === 0) {
+    return undefined as T;
+  }
+  const data = Private.parse(text);
+  if (data === Private.NOT_JSON) {
     throw new LabdeckRequestError(
       'The labdeck server sent an answer that is not JSON.',
       response.status,
@@ -89,6 +102,21 @@ export async function requestAPI<T>(
 }
 
 namespace Private {
+  /** Marker of a body that is not JSON. */
+  export const NOT_JSON = Symbol('not JSON');
+
+  /** Decode a JSON text; `undefined` when empty, `NOT_JSON` when invalid. */
+  export function parse(text: string): unknown {
+    if (text.length === 0) {
+      return undefined;
+    }
+    try {
+      return JSON.parse(text);
+    } catch {
+      return NOT_JSON;
+    }
+  }
+
   /** Pick `error` and `message` out of a decoded error body, if present. */
   export function errorBody(data: unknown): {
     error?: string;

@@ -8,18 +8,12 @@ import {
 } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { formatBytes, formatCountdown, usedFraction } from './format';
-import { useNow } from './hooks';
+import { profileDisplayName } from './format';
 import { labdeckIcon } from './icon';
 import { LabdeckModel } from './model';
-import { LabdeckRequestError } from './request';
-import {
-  IMe,
-  IResourceAmounts,
-  ISessionInfo,
-  IStorageInfo,
-  SIDEBAR_ID
-} from './tokens';
+import { SessionPanel } from './session/panel';
+import { confirmStopSession, stopSession } from './session/stop';
+import { ISessionInfo, SIDEBAR_ID } from './tokens';
 
 /**
  * The labdeck sidebar: Session, Spark clusters, Training jobs, Deployments.
@@ -28,9 +22,11 @@ import {
  * own except through the model (Refresh button, or when shown).
  */
 export class LabdeckSidebar extends ReactWidget {
-  constructor(model: LabdeckModel) {
+  constructor(model: LabdeckModel, options: LabdeckSidebar.IOptions = {}) {
     super();
     this._model = model;
+    this._onOpenUsageReport = options.onOpenUsageReport;
+    this._stop = options.stopSession ?? this._confirmAndStop;
     this.id = SIDEBAR_ID;
     this.title.icon = labdeckIcon;
     this.title.caption = 'labdeck';
@@ -56,20 +52,57 @@ export class LabdeckSidebar extends ReactWidget {
   protected render(): JSX.Element {
     return (
       <UseSignal signal={this._model.changed} initialSender={this._model}>
-        {model => <SidebarContent model={model ?? this._model} />}
+        {model => (
+          <SidebarContent
+            model={model ?? this._model}
+            onStop={this._stop}
+            onOpenUsageReport={this._onOpenUsageReport}
+          />
+        )}
       </UseSignal>
     );
   }
 
+  /** Default stop: confirm, `POST sessions/<id>/stop`, then refresh. */
+  private _confirmAndStop = async (session: ISessionInfo): Promise<void> => {
+    const name = profileDisplayName(this._model.me?.profiles, session.profile);
+    if (!(await confirmStopSession(name))) {
+      return;
+    }
+    await stopSession(session.id);
+    await this._model.refresh();
+  };
+
   private _model: LabdeckModel;
+  private _onOpenUsageReport?: () => void;
+  private _stop: (session: ISessionInfo) => Promise<void>;
+}
+
+/** Statics of {@link LabdeckSidebar}. */
+export namespace LabdeckSidebar {
+  export interface IOptions {
+    /** Open the admin usage report (its button shows for admins only). */
+    onOpenUsageReport?: () => void;
+    /**
+     * Stop a session; defaults to a confirmation dialog and
+     * `POST sessions/<id>/stop`. Rejects with a readable error.
+     */
+    stopSession?: (session: ISessionInfo) => Promise<void>;
+  }
 }
 
 /** Props of the sidebar content. */
 interface ISidebarContentProps {
   model: LabdeckModel;
+  onStop: (session: ISessionInfo) => Promise<void>;
+  onOpenUsageReport?: () => void;
 }
 
-function SidebarContent({ model }: ISidebarContentProps): JSX.Element {
+function SidebarContent({
+  model,
+  onStop,
+  onOpenUsageReport
+}: ISidebarContentProps): JSX.Element {
   return (
     <div className="jp-labdeck-sidebar-content" data-testid="labdeck-sidebar">
       <header className="jp-labdeck-header">
@@ -88,6 +121,8 @@ function SidebarContent({ model }: ISidebarContentProps): JSX.Element {
           me={model.me}
           error={model.error}
           loading={model.loading}
+          onStop={onStop}
+          onOpenUsageReport={onOpenUsageReport}
         />
       </Section>
       <Section title="Spark clusters" testId="labdeck-section-spark">
@@ -154,223 +189,4 @@ export function Section({
 
 function ComingSoon({ children }: { children?: React.ReactNode }): JSX.Element {
   return <p className="jp-labdeck-coming-soon">{children}</p>;
-}
-
-/** Props of the Session section. */
-interface ISessionPanelProps {
-  me: IMe | null;
-  error: LabdeckRequestError | null;
-  loading: boolean;
-}
-
-/**
- * Session section: who the user is, the running session, usage and storage.
- * Each part is its own component so later work can grow them separately.
- */
-export function SessionPanel({
-  me,
-  error,
-  loading
-}: ISessionPanelProps): JSX.Element {
-  return (
-    <div className="jp-labdeck-session">
-      {error && <ErrorMessage error={error} />}
-      {me === null ? (
-        loading && (
-          <p className="jp-labdeck-loading" data-testid="labdeck-loading">
-            Loading…
-          </p>
-        )
-      ) : (
-        <>
-          <UserSummary me={me} />
-          <SessionInfo session={me.session} />
-          <UsageSummary usage={me.usage} quota={me.quota} />
-          {me.storage && <StorageBar storage={me.storage} />}
-        </>
-      )}
-    </div>
-  );
-}
-
-function ErrorMessage({ error }: { error: LabdeckRequestError }): JSX.Element {
-  return (
-    <div
-      className="jp-labdeck-error"
-      role="alert"
-      data-testid="labdeck-error"
-      data-code={error.code}
-    >
-      {error.message}
-    </div>
-  );
-}
-
-/** User name, admin badge and groups. */
-export function UserSummary({ me }: { me: IMe }): JSX.Element {
-  return (
-    <div className="jp-labdeck-user">
-      <div className="jp-labdeck-user-line">
-        <span className="jp-labdeck-user-name" data-testid="labdeck-user-name">
-          {me.name}
-        </span>
-        {me.admin && (
-          <span className="jp-labdeck-badge" data-testid="labdeck-admin-badge">
-            admin
-          </span>
-        )}
-      </div>
-      {me.groups.length > 0 && (
-        <ul className="jp-labdeck-groups" data-testid="labdeck-user-groups">
-          {me.groups.map(group => (
-            <li key={group} className="jp-labdeck-group">
-              {group}
-            </li>
-          ))}
-        </ul>
-      )}
-    </div>
-  );
-}
-
-/** The running session: profile, GPUs, start and remaining time. */
-export function SessionInfo({
-  session
-}: {
-  session: ISessionInfo | null | undefined;
-}): JSX.Element {
-  const deadline = session?.deadline ?? null;
-  const now = useNow(deadline !== null);
-  if (session === undefined) {
-    return (
-      <p className="jp-labdeck-muted" data-testid="labdeck-session-info">
-        No session data yet.
-      </p>
-    );
-  }
-  if (session === null) {
-    return (
-      <p className="jp-labdeck-muted" data-testid="labdeck-session-info">
-        No session running.
-      </p>
-    );
-  }
-  const countdown = formatCountdown(deadline, now);
-  return (
-    <dl className="jp-labdeck-facts" data-testid="labdeck-session-info">
-      <dt>Profile</dt>
-      <dd data-testid="labdeck-session-profile">{session.profile}</dd>
-      <dt>GPUs</dt>
-      <dd>{session.gpus}</dd>
-      <dt>Started</dt>
-      <dd>{formatTime(session.started)}</dd>
-      <dt>Time left</dt>
-      <dd data-testid="labdeck-session-countdown">{countdown ?? 'no limit'}</dd>
-    </dl>
-  );
-}
-
-/** Usage per resource, as a bar when a quota is known. */
-export function UsageSummary({
-  usage,
-  quota
-}: {
-  usage?: IResourceAmounts;
-  quota?: IResourceAmounts;
-}): JSX.Element | null {
-  if (!usage) {
-    return null;
-  }
-  const resources = Object.keys(usage).filter(
-    key => typeof usage[key] === 'number'
-  );
-  if (resources.length === 0) {
-    return null;
-  }
-  return (
-    <div className="jp-labdeck-usage" data-testid="labdeck-usage">
-      {resources.map(resource => {
-        const used = usage[resource] as number;
-        const limit = quota?.[resource];
-        return (
-          <Meter
-            key={resource}
-            label={resource.replace(/_/g, ' ')}
-            fraction={usedFraction(used, limit)}
-            text={
-              typeof limit === 'number' ? `${used} of ${limit}` : String(used)
-            }
-          />
-        );
-      })}
-    </div>
-  );
-}
-
-/** Home folder storage, as a bar when limited. */
-export function StorageBar({
-  storage
-}: {
-  storage: IStorageInfo;
-}): JSX.Element {
-  const { used_bytes: used, limit_bytes: limit } = storage;
-  const text =
-    typeof limit === 'number'
-      ? `${formatBytes(used)} of ${formatBytes(limit)}`
-      : `${formatBytes(used)} used`;
-  return (
-    <div className="jp-labdeck-storage" data-testid="labdeck-storage">
-      <Meter label="Storage" fraction={usedFraction(used, limit)} text={text} />
-    </div>
-  );
-}
-
-/** A labelled bar; without a fraction only the text is shown. */
-function Meter({
-  label,
-  fraction,
-  text
-}: {
-  label: string;
-  fraction: number | null;
-  text: string;
-}): JSX.Element {
-  const percent = fraction === null ? null : Math.round(fraction * 100);
-  const level =
-    percent === null
-      ? ''
-      : percent >= 90
-        ? ' jp-mod-danger'
-        : percent >= 75
-          ? ' jp-mod-warn'
-          : '';
-  return (
-    <div className="jp-labdeck-meter">
-      <div className="jp-labdeck-meter-label">
-        <span>{label}</span>
-        <span className="jp-labdeck-meter-text">{text}</span>
-      </div>
-      {percent !== null && (
-        <div
-          className={`jp-labdeck-meter-track${level}`}
-          role="progressbar"
-          aria-label={label}
-          aria-valuemin={0}
-          aria-valuemax={100}
-          aria-valuenow={percent}
-        >
-          <div
-            className="jp-labdeck-meter-fill"
-            style={{ width: `${percent}%` }}
-          />
-        </div>
-      )}
-    </div>
-  );
-}
-
-/** Local time of an ISO 8601 timestamp, or the raw text if unparsable. */
-function formatTime(iso: string): string {
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
 }

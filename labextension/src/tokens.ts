@@ -11,7 +11,9 @@ export const EXTENSION_NAME = 'labdeck';
 /** Plugin ids, `'<labextension name>:<plugin>'`. */
 export const PLUGIN_IDS = {
   sidebar: 'labdeck:sidebar',
-  status: 'labdeck:status'
+  status: 'labdeck:status',
+  notifications: 'labdeck:notifications',
+  usageReport: 'labdeck:usage-report'
 } as const;
 
 /** Command ids. */
@@ -20,6 +22,8 @@ export namespace CommandIDs {
   export const openSidebar = 'labdeck:open-sidebar';
   /** Fetch `me` again right now. */
   export const refresh = 'labdeck:refresh';
+  /** Open the usage report in the main area (admins only). */
+  export const openUsageReport = 'labdeck:open-usage-report';
 }
 
 /** DOM id of the sidebar widget (also used by the layout restorer). */
@@ -27,6 +31,15 @@ export const SIDEBAR_ID = 'labdeck-sidebar';
 
 /** Status bar item id. */
 export const STATUS_ITEM_ID = 'labdeck:status';
+
+/** DOM id of the usage report main-area widget. */
+export const USAGE_REPORT_ID = 'labdeck-usage-report';
+
+/** Default warning thresholds when the server does not send any (15, 5 min). */
+export const DEFAULT_WARN_BEFORE_SECONDS: readonly number[] = [900, 300];
+
+/** Days covered by the usage report when it opens. */
+export const DEFAULT_REPORT_DAYS = 7;
 
 /**
  * Where the user's Jupyter server exposes the labdeck API, relative to the
@@ -41,6 +54,59 @@ export const MIN_REFRESH_INTERVAL_SECONDS = 5;
 /** Longest wait between two fetches while the server keeps failing. */
 export const MAX_BACKOFF_SECONDS = 300;
 
+/** A runtime the user can start a session with (`me.profiles`). */
+export interface IProfile {
+  /** Machine name, e.g. `gpu`: the key of `quota` and `usage`. */
+  name: string;
+  /** Name shown to people, e.g. `GPU`. */
+  display_name: string;
+  description?: string;
+  /** CPU cores, `null` when not limited. */
+  cpu_limit?: number | null;
+  /** Memory, e.g. `16G`, `null` when not limited. */
+  mem_limit?: string | null;
+  /** GPUs assigned exclusively to a session of this profile. */
+  gpus?: number;
+}
+
+/** Time limits of one runtime profile; `null` means unlimited. */
+export interface IProfileLimits {
+  /** Longest single session. */
+  session_seconds?: number | null;
+  /** Budget per day (rolling 24 h or fixed reset time, server side). */
+  daily_seconds?: number | null;
+}
+
+/**
+ * Quota: limits per profile name, plus `storage_bytes` (`null` =
+ * unlimited). The effective quota of `me` and `GET admin/users/<name>/quota`,
+ * and also the partial body of `PUT` (where `null` removes an override).
+ * Read profile limits with `profileLimits()` (`format.ts`), which skips
+ * `storage_bytes`.
+ */
+export type Quota = {
+  storage_bytes?: number | null;
+} & {
+  [profile: string]: IProfileLimits | number | null | undefined;
+};
+
+/** Usage of one profile in the current budget window. */
+export interface IProfileUsage {
+  used_seconds: number;
+  /** `null` without a daily budget. */
+  remaining_seconds: number | null;
+  /** When used time starts to come back (ISO 8601), `null` if nothing to renew. */
+  resets_at: string | null;
+}
+
+/** Usage per profile name. */
+export interface IUsageMap {
+  [profile: string]: IProfileUsage;
+}
+
+/** Why a session has its deadline. */
+export type DeadlineReason = 'session_limit' | 'daily_budget';
+
 /**
  * The running lab session of the user, as the control plane sees it.
  *
@@ -48,14 +114,24 @@ export const MAX_BACKOFF_SECONDS = 300;
  * `deadline` is `null` when the session has no time limit.
  */
 export interface ISessionInfo {
+  /** Ledger id, used by `POST sessions/<id>/stop`. */
+  id: number;
   /** Name of the runtime profile (e.g. `cpu`, `gpu`). */
   profile: string;
   /** When the session started. */
   started: string;
   /** When the session will be stopped, or `null` without a limit. */
   deadline: string | null;
-  /** Number of GPUs assigned to the session. */
-  gpus: number;
+  /** Which limit sets the deadline, `null` without one. */
+  deadline_reason?: DeadlineReason | null;
+  /** Ids of the GPUs assigned to the session (empty without GPUs). */
+  gpus: string[];
+}
+
+/** The user's place in the GPU queue. */
+export interface IQueueInfo {
+  /** 1 is next. */
+  position: number;
 }
 
 /** Persistent storage of the user's home folder. */
@@ -65,30 +141,66 @@ export interface IStorageInfo {
   limit_bytes: number | null;
 }
 
-/**
- * Amounts per resource (e.g. `cpu_seconds`, `gpu_seconds`), used for both
- * quotas and usage. Later work will narrow this to named fields.
- */
-export interface IResourceAmounts {
-  [resource: string]: number | null | undefined;
-}
-
 /** Answer of `GET labdeck/api/v1/me`. */
 export interface IMe {
   /** JupyterHub user name. */
   name: string;
+  /** `user`, or `service` for hub services (which have no lab data). */
+  kind?: 'user' | 'service';
   /** Whether the user is a JupyterHub admin. */
   admin: boolean;
   /** JupyterHub groups the user belongs to. */
   groups: string[];
-  /** Quota limits per resource, if the server reports them. */
-  quota?: IResourceAmounts;
-  /** Usage per resource in the current accounting period. */
-  usage?: IResourceAmounts;
+  /** Runtimes the user may start. */
+  profiles?: IProfile[];
+  /** Effective quota. */
+  quota?: Quota;
+  /** Usage per profile in the current budget window. */
+  usage?: IUsageMap;
   /** Current session, `null` when none is running. */
   session?: ISessionInfo | null;
+  /** Place in the GPU queue, `null` when not waiting. */
+  queue?: IQueueInfo | null;
   /** Home folder storage. */
   storage?: IStorageInfo;
+  /** Seconds before the deadline at which the lab warns (e.g. `[900, 300]`). */
+  warn_before_seconds?: number[];
+}
+
+/** One line of the usage report: one user on one profile. */
+export interface IUsageRow {
+  user: string;
+  groups: string[];
+  profile: string;
+  sessions: number;
+  /** Session time within the period. */
+  seconds: number;
+  /** Session time × GPUs. */
+  gpu_seconds: number;
+}
+
+/** Answer of `GET admin/usage`. */
+export interface IUsageReport {
+  since: string;
+  until: string;
+  group: string | null;
+  rows: IUsageRow[];
+  totals: {
+    /** Seconds per profile name. */
+    by_profile: { [profile: string]: number };
+    /** Seconds per group name. */
+    by_group: { [group: string]: number };
+  };
+}
+
+/** Query of the usage report. */
+export interface IUsageQuery {
+  /** ISO 8601 start (inclusive). */
+  since: string;
+  /** ISO 8601 end (exclusive). */
+  until: string;
+  /** Only members of this group; empty for everyone. */
+  group?: string;
 }
 
 /** Shape of every error the labdeck API returns (4xx/5xx). */

@@ -1,8 +1,16 @@
 import {
   formatBytes,
+  formatClockTime,
   formatCountdown,
+  formatDeadlineReason,
+  formatDecimalBytes,
   formatDuration,
+  formatHours,
   formatStatusText,
+  humanDuration,
+  meterLevel,
+  profileDisplayName,
+  profileLimits,
   remainingMilliseconds,
   usedFraction
 } from '../format';
@@ -95,5 +103,116 @@ describe('usedFraction', () => {
     expect(usedFraction(-1, 10)).toBe(0);
     expect(usedFraction(5, null)).toBeNull();
     expect(usedFraction(5, 0)).toBeNull();
+  });
+});
+
+describe('humanDuration', () => {
+  it.each([
+    [0, '0 min'],
+    [-3, '0 min'],
+    [45, '45 s'],
+    [120, '2 min'],
+    [150, '2 min'],
+    [3600, '1 h'],
+    [14400, '4 h'],
+    [28680, '7 h 58 min'],
+    [27 * 3600, '27 h']
+  ])('short %p -> %s', (seconds, text) => {
+    expect(humanDuration(seconds)).toBe(text);
+  });
+
+  it.each([
+    [0, '0 seconds'],
+    [1, '1 second'],
+    [30, '30 seconds'],
+    [60, '1 minute'],
+    [90, '1 minute 30 seconds'],
+    [300, '5 minutes'],
+    [900, '15 minutes'],
+    [3600, '1 hour'],
+    [8100, '2 hours 15 minutes'],
+    [3661, '1 hour 1 minute']
+  ])('long %p -> %s', (seconds, text) => {
+    expect(humanDuration(seconds, 'long')).toBe(text);
+  });
+});
+
+describe('formatDecimalBytes', () => {
+  it.each([
+    [0, '0 B'],
+    [512, '512 B'],
+    [123456, '123 kB'],
+    [1.2e9, '1.2 GB'],
+    [9.96e9, '10 GB'],
+    [15e9, '15 GB']
+  ])('%p -> %s', (bytes, text) => {
+    expect(formatDecimalBytes(bytes)).toBe(text);
+  });
+});
+
+describe('formatHours', () => {
+  it('shows one decimal', () => {
+    expect(formatHours(5400)).toBe('1.5');
+    expect(formatHours(0)).toBe('0.0');
+  });
+});
+
+describe('formatClockTime', () => {
+  const now = new Date(2026, 10, 25, 9, 0).getTime();
+
+  it('shows HH:MM today, tomorrow, or a date', () => {
+    expect(
+      formatClockTime(new Date(2026, 10, 25, 8, 19).toISOString(), now)
+    ).toBe('08:19');
+    expect(
+      formatClockTime(new Date(2026, 10, 26, 8, 19).toISOString(), now)
+    ).toBe('tomorrow 08:19');
+    expect(
+      formatClockTime(new Date(2026, 10, 28, 7, 5).toISOString(), now)
+    ).toBe('28 Nov 07:05');
+  });
+
+  it('is null without a usable time', () => {
+    expect(formatClockTime(null, now)).toBeNull();
+    expect(formatClockTime('soon', now)).toBeNull();
+  });
+});
+
+describe('formatDeadlineReason', () => {
+  it('names the limit', () => {
+    expect(formatDeadlineReason('session_limit')).toBe('session limit');
+    expect(formatDeadlineReason('daily_budget')).toBe('daily budget');
+    expect(formatDeadlineReason(null)).toBeNull();
+  });
+});
+
+describe('profileLimits and profileDisplayName', () => {
+  const quota = {
+    cpu: { session_seconds: 14400, daily_seconds: 28800 },
+    gpu: { session_seconds: null, daily_seconds: null },
+    storage_bytes: 15e9
+  };
+
+  it('reads the limits of a profile, never storage_bytes', () => {
+    expect(profileLimits(quota, 'cpu')?.daily_seconds).toBe(28800);
+    expect(profileLimits(quota, 'gpu')?.daily_seconds).toBeNull();
+    expect(profileLimits(quota, 'storage_bytes')).toBeNull();
+    expect(profileLimits(quota, 'tpu')).toBeNull();
+    expect(profileLimits(undefined, 'cpu')).toBeNull();
+  });
+
+  it('finds display names', () => {
+    const profiles = [{ name: 'gpu', display_name: 'GPU' }];
+    expect(profileDisplayName(profiles, 'gpu')).toBe('GPU');
+    expect(profileDisplayName(profiles, 'cpu')).toBe('cpu');
+  });
+});
+
+describe('meterLevel', () => {
+  it('turns warn then danger', () => {
+    expect(meterLevel(null, 0.9, 1)).toBe('ok');
+    expect(meterLevel(0.89, 0.9, 1)).toBe('ok');
+    expect(meterLevel(0.9, 0.9, 1)).toBe('warn');
+    expect(meterLevel(1, 0.9, 1)).toBe('danger');
   });
 });

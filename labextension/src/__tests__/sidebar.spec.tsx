@@ -31,7 +31,7 @@ describe('LabdeckSidebar', () => {
       name: 'alice',
       admin: true,
       groups: ['class-a', 'tas'],
-      storage: { used_bytes: 5 * 1024 ** 3, limit_bytes: 15 * 1024 ** 3 }
+      storage: { used_bytes: 5e9, limit_bytes: 15e9 }
     };
     const model = new LabdeckModel({
       fetchMe: () => Promise.resolve(me),
@@ -64,7 +64,7 @@ describe('LabdeckSidebar', () => {
       'No session data yet.'
     );
     expect(byTestId(node, 'labdeck-storage')?.textContent).toContain(
-      '5.0 GiB of 15 GiB'
+      '5.0 GB of 15 GB'
     );
   });
 
@@ -108,7 +108,7 @@ describe('LabdeckSidebar', () => {
 });
 
 describe('LabdeckStatus', () => {
-  it('shows the user and the countdown, and opens on click', async () => {
+  it('shows the runtime and the countdown, and opens on click', async () => {
     const deadline = new Date(Date.now() + 3600 * 1000 + 30_000).toISOString();
     const model = new LabdeckModel({
       fetchMe: () =>
@@ -117,10 +117,11 @@ describe('LabdeckStatus', () => {
           admin: false,
           groups: [],
           session: {
+            id: 1,
             profile: 'cpu',
             started: new Date().toISOString(),
             deadline,
-            gpus: 0
+            gpus: []
           }
         }),
       document: null
@@ -133,7 +134,7 @@ describe('LabdeckStatus', () => {
     await settle();
     expect(item.node.dataset.testid).toBe('labdeck-status');
     expect(item.node.textContent).toMatch(
-      /^labdeck · bob · 01:00:(29|30) left$/
+      /^labdeck · cpu · 01:00:(29|30) left$/
     );
     item.node.click();
     expect(onClick).toHaveBeenCalledTimes(1);

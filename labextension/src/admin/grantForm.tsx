@@ -1,0 +1,179 @@
+import { Button, HTMLSelect, InputGroup } from '@jupyterlab/ui-components';
+import * as React from 'react';
+
+import { humanDuration, profileDisplayName, profileLimits } from '../format';
+import { IProfile, Quota } from '../tokens';
+import { IGrantResult } from './api';
+
+/** Props of {@link GrantForm}. */
+export interface IGrantFormProps {
+  profiles: IProfile[];
+  /** Grant `hours` more per day on `profile` to `user`. */
+  grant: (
+    user: string,
+    profile: string,
+    hours: number
+  ) => Promise<IGrantResult>;
+}
+
+/** What the form shows after a submit. */
+type Outcome =
+  { kind: 'ok'; text: string; quota: string } | { kind: 'error'; text: string };
+
+/**
+ * "Grant time": raise a user's daily budget on a profile by some hours.
+ * The change is a per-user quota override: it stays until changed back.
+ */
+export function GrantForm({ profiles, grant }: IGrantFormProps): JSX.Element {
+  const [user, setUser] = React.useState('');
+  const [profile, setProfile] = React.useState(() => defaultProfile(profiles));
+  const [hours, setHours] = React.useState('1');
+  const [busy, setBusy] = React.useState(false);
+  const [outcome, setOutcome] = React.useState<Outcome | null>(null);
+
+  // Profiles may arrive after the first render (me not fetched yet).
+  React.useEffect(() => {
+    if (!profile && profiles.length > 0) {
+      setProfile(defaultProfile(profiles));
+    }
+  }, [profile, profiles]);
+
+  const submit = async (event: React.FormEvent): Promise<void> => {
+    event.preventDefault();
+    const name = user.trim();
+    if (!name || !profile) {
+      setOutcome({ kind: 'error', text: 'Enter a user name and a runtime.' });
+      return;
+    }
+    setBusy(true);
+    setOutcome(null);
+    try {
+      const result = await grant(name, profile, Number(hours));
+      const label = profileDisplayName(profiles, profile);
+      const before = humanDuration(result.beforeSeconds);
+      const text =
+        result.afterSeconds === null
+          ? `${name} now has no daily limit on ${label} (was ${before}).`
+          : `${name} now has ${humanDuration(result.afterSeconds)} of ${label} per day (was ${before}).`;
+      setOutcome({
+        kind: 'ok',
+        text,
+        quota: describeQuota(result.quota, profiles)
+      });
+    } catch (reason) {
+      setOutcome({
+        kind: 'error',
+        text: reason instanceof Error ? reason.message : String(reason)
+      });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form
+      className="jp-labdeck-grant"
+      onSubmit={event => void submit(event)}
+      aria-label="Grant time"
+    >
+      <h2 className="jp-labdeck-report-heading">Grant time</h2>
+      <p className="jp-labdeck-muted">
+        Raises the user&apos;s daily budget on a runtime. It stays raised until
+        you change it back.
+      </p>
+      <div className="jp-labdeck-form-row">
+        <label>
+          User
+          <InputGroup
+            type="text"
+            value={user}
+            placeholder="user name"
+            required
+            data-testid="labdeck-grant-user"
+            onChange={event => setUser(event.target.value)}
+          />
+        </label>
+        <label>
+          Runtime
+          <HTMLSelect
+            value={profile}
+            data-testid="labdeck-grant-profile"
+            onChange={event => setProfile(event.target.value)}
+            options={profiles.map(p => ({
+              value: p.name,
+              label: p.display_name || p.name
+            }))}
+          />
+        </label>
+        <label>
+          Extra hours per day
+          <InputGroup
+            type="number"
+            min="0.25"
+            step="0.25"
+            value={hours}
+            required
+            data-testid="labdeck-grant-hours"
+            onChange={event => setHours(event.target.value)}
+          />
+        </label>
+        <Button
+          type="submit"
+          className="jp-mod-styled jp-mod-accept"
+          disabled={busy}
+          data-testid="labdeck-grant-submit"
+        >
+          {busy ? 'Granting…' : 'Grant'}
+        </Button>
+      </div>
+      {outcome && (
+        <div
+          className={
+            outcome.kind === 'ok' ? 'jp-labdeck-grant-ok' : 'jp-labdeck-error'
+          }
+          role={outcome.kind === 'ok' ? 'status' : 'alert'}
+          data-testid="labdeck-grant-result"
+          data-outcome={outcome.kind}
+        >
+          <p>{outcome.text}</p>
+          {outcome.kind === 'ok' && outcome.quota && (
+            <p className="jp-labdeck-muted">Quota now: {outcome.quota}</p>
+          )}
+        </div>
+      )}
+    </form>
+  );
+}
+
+/** The first profile with GPUs (grants are mostly GPU time), else the first. */
+function defaultProfile(profiles: IProfile[]): string {
+  return (profiles.find(p => (p.gpus ?? 0) > 0) ?? profiles[0])?.name ?? '';
+}
+
+/** `CPU 8 h/day, 4 h/session · GPU 6 h/day` (profiles with limits). */
+export function describeQuota(quota: Quota, profiles: IProfile[]): string {
+  const names = [
+    ...profiles.map(p => p.name),
+    ...Object.keys(quota)
+      .filter(k => k !== 'storage_bytes' && !profiles.some(p => p.name === k))
+      .sort()
+  ];
+  return names
+    .map(name => {
+      const limits = profileLimits(quota, name);
+      if (!limits) {
+        return null;
+      }
+      const parts = [
+        limits.daily_seconds === null || limits.daily_seconds === undefined
+          ? 'no daily limit'
+          : `${humanDuration(limits.daily_seconds)}/day`,
+        typeof limits.session_seconds === 'number'
+          ? `${humanDuration(limits.session_seconds)}/session`
+          : null
+      ].filter(Boolean);
+      return `${profileDisplayName(profiles, name)} ${parts.join(', ')}`;
+    })
+    .filter(Boolean)
+    .join(' · ');
+}

@@ -1,0 +1,152 @@
+import { Button } from '@jupyterlab/ui-components';
+import * as React from 'react';
+
+import {
+  formatClockTime,
+  formatDeadlineReason,
+  formatDuration,
+  profileDisplayName,
+  remainingMilliseconds
+} from '../format';
+import { useNow } from '../hooks';
+import { IProfile, ISessionInfo } from '../tokens';
+
+/** Props of {@link SessionRuntime}. */
+export interface ISessionRuntimeProps {
+  session: ISessionInfo | null | undefined;
+  profiles?: IProfile[];
+  /**
+   * Stop the session (confirm, call the API); rejects with a readable
+   * error. Without it no Stop button is shown.
+   */
+  onStop?: (session: ISessionInfo) => Promise<void>;
+}
+
+/**
+ * The running session: runtime, GPUs, start, a live countdown with what
+ * sets the deadline, and the Stop button.
+ */
+export function SessionRuntime({
+  session,
+  profiles,
+  onStop
+}: ISessionRuntimeProps): JSX.Element {
+  if (session === undefined) {
+    return (
+      <p className="jp-labdeck-muted" data-testid="labdeck-session-info">
+        No session data yet.
+      </p>
+    );
+  }
+  if (session === null) {
+    return (
+      <p className="jp-labdeck-muted" data-testid="labdeck-session-info">
+        No session running.
+      </p>
+    );
+  }
+  return (
+    <div className="jp-labdeck-runtime">
+      <dl className="jp-labdeck-facts" data-testid="labdeck-session-info">
+        <dt>Runtime</dt>
+        <dd data-testid="labdeck-session-profile">
+          {profileDisplayName(profiles, session.profile)}
+        </dd>
+        {session.gpus.length > 0 && (
+          <>
+            <dt>{session.gpus.length === 1 ? 'GPU' : 'GPUs'}</dt>
+            <dd data-testid="labdeck-session-gpus">
+              {session.gpus.join(', ')}
+            </dd>
+          </>
+        )}
+        <dt>Started</dt>
+        <dd>{formatTime(session.started)}</dd>
+        <dt>Time left</dt>
+        <dd>
+          <Countdown session={session} />
+        </dd>
+      </dl>
+      {onStop && <StopButton session={session} onStop={onStop} />}
+    </div>
+  );
+}
+
+/** `01:02:03` ticking every second, and what sets the deadline. */
+function Countdown({ session }: { session: ISessionInfo }): JSX.Element {
+  const now = useNow(session.deadline !== null);
+  const remaining = remainingMilliseconds(session.deadline, now);
+  if (remaining === null) {
+    return <span data-testid="labdeck-session-countdown">no time limit</span>;
+  }
+  const reason = formatDeadlineReason(session.deadline_reason);
+  const at = formatClockTime(session.deadline, now);
+  return (
+    <>
+      <span
+        className="jp-labdeck-countdown"
+        data-testid="labdeck-session-countdown"
+      >
+        {remaining > 0 ? formatDuration(remaining) : 'time is up'}
+      </span>
+      <span
+        className="jp-labdeck-muted jp-labdeck-deadline"
+        data-testid="labdeck-session-limit"
+      >
+        {[at && `stops at ${at}`, reason].filter(Boolean).join(' · ')}
+      </span>
+    </>
+  );
+}
+
+/** Stop button; errors from `onStop` are shown under it. */
+function StopButton({
+  session,
+  onStop
+}: {
+  session: ISessionInfo;
+  onStop: (session: ISessionInfo) => Promise<void>;
+}): JSX.Element {
+  const [busy, setBusy] = React.useState(false);
+  const [error, setError] = React.useState<string | null>(null);
+  const stop = async (): Promise<void> => {
+    setBusy(true);
+    setError(null);
+    try {
+      await onStop(session);
+    } catch (reason) {
+      setError(reason instanceof Error ? reason.message : String(reason));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="jp-labdeck-actions">
+      <Button
+        className="jp-mod-styled jp-mod-warn jp-labdeck-stop"
+        minimal={false}
+        small
+        disabled={busy}
+        data-testid="labdeck-stop-session"
+        onClick={() => void stop()}
+      >
+        {busy ? 'Stopping…' : 'Stop session'}
+      </Button>
+      {error && (
+        <p
+          className="jp-labdeck-error"
+          role="alert"
+          data-testid="labdeck-stop-error"
+        >
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** Local time of an ISO 8601 timestamp, or the raw text if unparsable. */
+function formatTime(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
+}
