@@ -3,7 +3,7 @@
 import itertools
 
 import pytest
-from labdeck_process import Labdeck
+from labdeck_process import Labdeck, alive
 
 _user_numbers = itertools.count(1)
 
@@ -31,6 +31,24 @@ def labdeck(tmp_path_factory):
     yield instance
     code = instance.stop()
     assert code == 0, instance.log()
+
+
+@pytest.fixture
+def fresh(tmp_path):
+    """Start a labdeck of the test's own (not the shared one); stopped and checked at the end."""
+    instances = []
+
+    def start(**kwargs) -> Labdeck:
+        instance = Labdeck(tmp_path / "state", **kwargs).start()
+        instances.append(instance)
+        return instance
+
+    yield start
+    for instance in instances:
+        started = instance.processes()
+        if instance.proc.poll() is None:
+            assert instance.stop() == 0
+        assert [pid for pid in started if alive(pid)] == []
 
 
 @pytest.fixture

@@ -7,25 +7,7 @@ import stat
 
 import pytest
 import requests
-from labdeck_process import Labdeck, alive, run_labdeck, wait_for
-
-
-@pytest.fixture
-def fresh(tmp_path):
-    """A labdeck of the test's own (not the shared one), stopped at the end if still up."""
-    instances = []
-
-    def start(**kwargs) -> Labdeck:
-        instance = Labdeck(tmp_path / "state", **kwargs).start()
-        instances.append(instance)
-        return instance
-
-    yield start
-    for instance in instances:
-        started = instance.processes()
-        if instance.proc.poll() is None:
-            assert instance.stop() == 0
-        assert [pid for pid in started if alive(pid)] == []
+from labdeck_process import alive, run_labdeck, wait_for
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
