@@ -35,11 +35,14 @@ def labdeck(tmp_path_factory):
 
 @pytest.fixture
 def fresh(tmp_path):
-    """Start a labdeck of the test's own (not the shared one); stopped and checked at the end."""
+    """Start a labdeck of the test's own (not the shared one); stopped and checked at the end.
+
+    state_dir= puts its state elsewhere than the test's private tmp_path.
+    """
     instances = []
 
-    def start(**kwargs) -> Labdeck:
-        instance = Labdeck(tmp_path / "state", **kwargs).start()
+    def start(state_dir=None, **kwargs) -> Labdeck:
+        instance = Labdeck(state_dir or tmp_path / "state", **kwargs).start()
         instances.append(instance)
         return instance
 

@@ -64,10 +64,12 @@ class StateDir:
         return self.root / "logs"
 
     def create(self) -> None:
-        for path in (self.root, self.hub_dir, self.service_dir, self.logs):
+        for path in (self.root, self.hub_dir, self.service_dir, self.logs, self.homes):
             path.mkdir(parents=True, exist_ok=True, mode=0o700)
-        # homes are traversed by user servers (and, in isolation mode, by other OS users)
-        self.homes.mkdir(parents=True, exist_ok=True, mode=0o755)
+        # In isolation mode each OS account must reach its own home (and see no other):
+        # the root and homes/ may be traversed, not listed; homes are 0700 each.
+        for path in (self.root, self.homes):
+            os.chmod(path, 0o711)  # noqa: S103 - traverse only, see above
 
 
 def write_secret(path: Path, value: str) -> None:

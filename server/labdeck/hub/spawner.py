@@ -14,11 +14,12 @@ import shutil
 import sys
 from pathlib import Path
 
-from jupyterhub.spawner import SimpleLocalProcessSpawner, SpawnException
+from jupyterhub.spawner import SimpleLocalProcessSpawner, SpawnException, set_user_setuid
 from traitlets import Bool, Float, Integer, Unicode, default
 
 from ..quota.profiles import RuntimeProfiles
 from .session_client import SessionClient
+from .system_users import SystemUserError, ensure_system_user, system_user_name
 
 QUEUE_POLL_SECONDS = 20
 
@@ -50,6 +51,18 @@ class LabdeckSpawner(SimpleLocalProcessSpawner):
     gpu_queue_timeout = Integer(
         3600,
         help="Longest wait (seconds) in the GPU queue before a spawn gives up.",
+    ).tag(config=True)
+
+    isolation = Bool(
+        False,
+        help="""Run each user's server as an OS account of its own, created on first spawn
+        (home mode 0700), as The Littlest JupyterHub does. Needs root, and a Python every
+        account can run (scripts/setup uses Debian's).""",
+    ).tag(config=True)
+
+    system_user_prefix = Unicode(
+        "labdeck-",
+        help="Prefix of the OS account names made in isolation mode (labdeck-alice).",
     ).tag(config=True)
 
     end_timeout = Float(
@@ -134,10 +147,39 @@ class LabdeckSpawner(SimpleLocalProcessSpawner):
             self.mem_limit = profile.mem_limit
         self._report(50, f"Starting your {profile.display_name} session")
         try:
+            if self.isolation:
+                await self._prepare_system_user()
             return await super().start()
         except Exception:
             await self._end_session("crash")
             raise
+
+    @property
+    def system_user(self) -> str:
+        return system_user_name(self.system_user_prefix, self.user.name)
+
+    async def _prepare_system_user(self) -> None:
+        try:
+            await ensure_system_user(self.system_user, Path(self.home_dir))
+        except SystemUserError as e:
+            raise SpawnException(
+                "Your account could not be prepared on this machine. Tell an admin.",
+                log_message=str(e),
+                reason="system_user",
+                status_code=500,
+            ) from e
+
+    def make_preexec_fn(self, name):
+        if not self.isolation:
+            return super().make_preexec_fn(name)
+        # drop to the user's own account, starting in their home
+        return set_user_setuid(self.system_user, chdir=True)
+
+    def user_env(self, env):
+        env = super().user_env(env)
+        if self.isolation:
+            env["USER"] = self.system_user
+        return env
 
     async def _begin_session(self, profile) -> dict:
         self._report(10, f"Checking your {profile.display_name} quota")

@@ -1,0 +1,66 @@
+"""OS accounts for isolation mode: one per hub user, created on first spawn (as TLJH does)."""
+
+import asyncio
+import hashlib
+import os
+import pwd
+import re
+from pathlib import Path
+
+MAX_NAME = 32  # useradd's limit
+
+
+def system_user_name(prefix: str, hub_name: str) -> str:
+    """A valid Linux user name for a hub user: prefix + sanitised name, hashed if long."""
+    clean = re.sub(r"[^a-z0-9_-]", "-", hub_name.lower())
+    name = prefix + clean
+    if len(name) > MAX_NAME or clean != hub_name:
+        # keep distinct hub names distinct after sanitising or truncating
+        digest = hashlib.sha256(hub_name.encode()).hexdigest()[:6]
+        name = f"{name[: MAX_NAME - 7]}-{digest}"
+    return name
+
+
+class SystemUserError(Exception):
+    pass
+
+
+def unreachable_parent(path: Path) -> Path | None:
+    """The first folder above path that other accounts cannot pass through, if any."""
+    for parent in reversed(path.resolve().parents):
+        if not os.stat(parent).st_mode & 0o001:
+            return parent
+    return None
+
+
+async def ensure_system_user(name: str, home: Path) -> pwd.struct_passwd:
+    """Create the account if missing; give it its home, private (0700)."""
+    blocked = unreachable_parent(home)
+    if blocked is not None:
+        raise SystemUserError(
+            f"{blocked} is private (no o+x), so the account {name} cannot reach its home "
+            f"{home}. Use a state dir every account can pass through, e.g. /srv/labdeck."
+        )
+    try:
+        account = pwd.getpwnam(name)
+    except KeyError:
+        process = await asyncio.create_subprocess_exec(
+            "useradd",
+            "--home-dir",
+            str(home),
+            "--no-create-home",
+            "--shell",
+            "/bin/bash",
+            "--user-group",
+            name,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, err = await process.communicate()
+        if process.returncode != 0:
+            raise SystemUserError(f"useradd {name} failed: {err.decode().strip()}") from None
+        account = pwd.getpwnam(name)
+    home.mkdir(parents=True, exist_ok=True)
+    os.chown(home, account.pw_uid, account.pw_gid)
+    os.chmod(home, 0o700)
+    return account

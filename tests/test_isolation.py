@@ -1,0 +1,98 @@
+"""Isolation mode: each hub user's server runs as an OS account of its own (CI runs as root)."""
+
+import os
+import pwd
+import secrets
+import shutil
+import stat
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+from labdeck.hub.system_users import system_user_name
+from labdeck_process import server_environment
+
+PREFIX = f"ldt{secrets.token_hex(2)}-"  # this run's accounts, removed afterwards
+
+
+ISOLATION = f"""
+c.LabdeckSpawner.isolation = True
+c.LabdeckSpawner.system_user_prefix = {PREFIX!r}
+"""
+
+
+@pytest.fixture
+def isolated(fresh):
+    # pytest's own tmp dirs are private to root: the accounts could not reach their homes
+    parent = Path(tempfile.mkdtemp(prefix="labdeck-isolation-", dir="/tmp"))
+    parent.chmod(0o711)
+    labdeck = fresh(state_dir=parent / "state", config=ISOLATION)
+    yield labdeck
+    assert labdeck.stop() == 0  # before removing the accounts and their homes
+    for account in pwd.getpwall():
+        if account.pw_name.startswith(PREFIX):
+            subprocess.run(["userdel", account.pw_name], check=False, capture_output=True)
+    shutil.rmtree(parent, ignore_errors=True)
+
+
+def server_uid(labdeck, name) -> int:
+    pid = labdeck.hub_api("GET", f"/users/{name}")["servers"][""]["state"]["pid"]
+    return os.stat(f"/proc/{pid}").st_uid
+
+
+def test_each_user_runs_as_their_own_account_with_a_private_home(isolated):
+    tokens = {name: isolated.create_user(name) for name in ("ivy", "jon")}
+    for name in tokens:
+        isolated.start_server(name)
+
+    accounts = {name: pwd.getpwnam(system_user_name(PREFIX, name)) for name in tokens}
+    for name, account in accounts.items():
+        assert account.pw_uid != 0
+        assert server_uid(isolated, name) == account.pw_uid
+        home = isolated.state_dir / "homes" / name
+        info = home.stat()
+        assert (info.st_uid, stat.S_IMODE(info.st_mode)) == (account.pw_uid, 0o700)
+        env = server_environment(isolated, name)
+        assert env["USER"] == account.pw_name and env["HOME"] == str(home.resolve())
+
+    # a file saved through the lab belongs to its owner, and the other account cannot read it
+    response = isolated.request(
+        "PUT",
+        "/user/ivy/api/contents/secret.txt",
+        token=tokens["ivy"],
+        json={"type": "file", "format": "text", "content": "ivy only"},
+    )
+    assert response.status_code == 201
+    secret = isolated.state_dir / "homes" / "ivy" / "secret.txt"
+    assert secret.stat().st_uid == accounts["ivy"].pw_uid
+    peek = subprocess.run(
+        ["su", "-s", "/bin/sh", accounts["jon"].pw_name, "-c", f"cat {secret}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert peek.returncode != 0 and "Permission denied" in peek.stderr
+
+    # stop and start again: same account, files still there
+    isolated.stop_server("ivy")
+    isolated.start_server("ivy")
+    assert server_uid(isolated, "ivy") == accounts["ivy"].pw_uid
+    assert secret.read_text() == "ivy only"
+
+
+def test_a_private_state_dir_is_refused_with_a_reason(fresh, tmp_path):
+    labdeck = fresh(config=ISOLATION)  # under pytest's private tmp dir
+    labdeck.create_user("kim")
+    response = labdeck.spawn("kim")
+    assert response.status_code == 500
+    assert "could not be prepared" in response.json()["message"]
+    assert "is private (no o+x)" in labdeck.log()
+
+
+def test_account_names_are_valid_and_distinct():
+    assert system_user_name("labdeck-", "alice") == "labdeck-alice"
+    odd = system_user_name("labdeck-", "Alice.Smith@uni.edu")
+    assert len(odd) <= 32 and odd.startswith("labdeck-alice-smith")
+    assert odd != system_user_name("labdeck-", "alice-smith-uni-edu")
+    assert len(system_user_name("labdeck-", "x" * 60)) == 32
