@@ -3,7 +3,9 @@
 import itertools
 
 import pytest
+from browser_support import CHROMIUM, CHROMIUM_ARGS
 from labdeck_process import Labdeck, alive
+from playwright.sync_api import sync_playwright
 
 _user_numbers = itertools.count(1)
 
@@ -63,3 +65,12 @@ def new_user(labdeck):
         return name, labdeck.create_user(name)
 
     return create
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian chromium, shared by the browser tests."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

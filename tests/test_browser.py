@@ -4,59 +4,37 @@ Debian chromium driven by Playwright (Playwright's own browser download does not
 here, so the system browser is used through executable_path).
 """
 
-import shutil
-from pathlib import Path
+import re
 
-import pytest
-from playwright.sync_api import expect, sync_playwright
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOT = Path(__file__).parents[1] / "docs" / "lab-sidebar.png"
-LAB_TIMEOUT_MS = 120_000
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
-
-
-def log_in(page, labdeck, name: str, password: str) -> None:
-    page.goto(labdeck.url + "/hub/login")
-    page.fill("#username_input", name)
-    page.fill("#password_input", password)
-    page.click("#login_submit")
+from browser_support import (
+    SCREENSHOTS,
+    log_in,
+    new_page,
+    open_sidebar,
+    start_from_spawn_page,
+    wait_for_lab,
+)
+from playwright.sync_api import expect
 
 
 def test_a_new_user_logs_in_and_sees_the_labdeck_sidebar(labdeck, browser):
     name = "student"
     labdeck.hub_api("POST", f"/users/{name}")  # added by the admin
-    page = browser.new_page(viewport={"width": 1400, "height": 860})
-    page.set_default_timeout(LAB_TIMEOUT_MS)
+    page = new_page(browser)
     try:
         log_in(page, labdeck, name, "first-use-password")  # first login sets the password
-        page.wait_for_url(f"**/user/{name}/lab**")
-        sidebar = page.locator("[data-testid=labdeck-sidebar]")
-        if not sidebar.is_visible():
-            page.locator(".jp-SideBar [data-id=labdeck-sidebar]").click()
+        start_from_spawn_page(page, labdeck, name)  # the default runtime: CPU
+        wait_for_lab(page, name)
+        open_sidebar(page)
         expect(page.locator("[data-testid=labdeck-user-name]")).to_have_text(name)
         for section in ("session", "spark", "jobs", "deployments"):
             expect(page.locator(f"[data-testid=labdeck-section-{section}]")).to_be_visible()
-        expect(page.locator("[data-testid=labdeck-status]")).to_contain_text(name)
-        SCREENSHOT.parent.mkdir(exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT))
+        # the status bar counts down the session (CPU: 4 h by default)
+        expect(page.locator("[data-testid=labdeck-status]")).to_contain_text(
+            re.compile(r"labdeck · CPU · 0[34]:\d\d:\d\d left")
+        )
+        SCREENSHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "lab-sidebar.png"))
     finally:
         page.close()
     labdeck.stop_server(name)
