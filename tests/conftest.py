@@ -15,6 +15,8 @@ FAST_CONFIG = """
 c.StorageMeter.max_age_seconds = 0.5
 c.Spawner.poll_interval = 1
 c.Spawner.args = ["--LabdeckServerExtension.storage_refresh_seconds=0.5"]
+c.SparkClusters.min_idle_timeout_seconds = 3
+c.SparkClusters.check_interval_seconds = 1
 """
 
 
@@ -67,9 +69,13 @@ def new_user(labdeck):
     return create
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Headless Debian chromium, shared by the browser tests."""
+    """Headless Debian chromium for one test module.
+
+    Module-scoped: sync Playwright runs an event loop while it lives, which other
+    modules' asyncio tests (pytest-jupyter) cannot share.
+    """
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser

@@ -12,7 +12,7 @@ from ..paths import StateDir, default_state_dir
 SERVICE_NAME = "labdeck"
 # JSON of the config sections the service shares with the hub (quotas, profiles, GPUs).
 SHARED_CONFIG_ENV = "LABDECK_SHARED_CONFIG"
-SHARED_SECTIONS = ("QuotaPolicy", "RuntimeProfiles", "GPUPool", "StorageMeter")
+SHARED_SECTIONS = ("QuotaPolicy", "RuntimeProfiles", "GPUPool", "StorageMeter", "SparkClusters")
 
 
 def _int_env(name: str, default: int) -> int:

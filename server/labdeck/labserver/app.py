@@ -7,7 +7,8 @@ from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import PeriodicCallback
 from traitlets import Bool, Float, Unicode, default
 
-from .handlers import ServiceProxyHandler
+from .handlers import ServiceProxyHandler, SparkConnectHandler
+from .sparkmagic_config import refresh_token
 from .storage import StorageGuard
 
 
@@ -71,6 +72,8 @@ class LabdeckServerExtension(ExtensionApp):
         )
 
     async def _start_jupyter_server_extension(self, serverapp):
+        if self.hub_api_token and refresh_token(self.hub_api_token):
+            self.log.info("labdeck: refreshed the token in the sparkmagic config")
         if self.service_url:
             # first figures in the background: the lab must not wait for them to start
             self._first_refresh = asyncio.ensure_future(self.storage_guard.refresh())
@@ -80,6 +83,9 @@ class LabdeckServerExtension(ExtensionApp):
         self._storage_refresh.stop()
 
     def initialize_handlers(self):
-        self.handlers.append(
-            (r"/labdeck/api/v1/(?P<path>.*)", ServiceProxyHandler, {"extension": self})
+        self.handlers.extend(
+            [
+                (r"/labdeck/api/v1/(?P<path>.*)", ServiceProxyHandler, {"extension": self}),
+                (r"/labdeck/spark/connect", SparkConnectHandler, {"extension": self}),
+            ]
         )

@@ -5,8 +5,35 @@ import json
 from jupyter_server.base.handlers import APIHandler
 from tornado import httpclient, web
 
+from .sparkmagic_config import MARKER, config_path, read_config, sparkmagic_config, write_config
+
 FORWARDED_HEADERS = ("Content-Type", "Accept")
 RETURNED_HEADERS = ("Content-Type", "Location", "Content-Disposition")
+
+
+ERROR_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    409: "conflict",
+    502: "service_unavailable",
+}
+
+
+def _check_owner(handler) -> None:
+    name = getattr(handler.current_user, "username", None)
+    owner = handler.extension.owner
+    if owner and name != owner:
+        raise web.HTTPError(403, f"Only {owner} can use labdeck from this server.")
+
+
+def _write_json_error(handler, status_code, **kwargs) -> None:
+    exc = kwargs.get("exc_info", (None, None, None))[1]
+    message = getattr(exc, "log_message", None) or handler._reason
+    handler.set_header("Content-Type", "application/json")
+    error = ERROR_CODES.get(status_code, "error")
+    handler.finish(json.dumps({"error": error, "message": message}))
 
 
 class ServiceProxyHandler(APIHandler):
@@ -16,17 +43,10 @@ class ServiceProxyHandler(APIHandler):
         self.extension = extension
 
     def _check_owner(self):
-        name = getattr(self.current_user, "username", None)
-        owner = self.extension.owner
-        if owner and name != owner:
-            raise web.HTTPError(403, f"Only {owner} can use labdeck from this server.")
+        _check_owner(self)
 
     def write_error(self, status_code, **kwargs):
-        exc = kwargs.get("exc_info", (None, None, None))[1]
-        message = getattr(exc, "log_message", None) or self._reason
-        self.set_header("Content-Type", "application/json")
-        codes = {401: "not_authenticated", 403: "forbidden", 502: "service_unavailable"}
-        self.finish(json.dumps({"error": codes.get(status_code, "error"), "message": message}))
+        _write_json_error(self, status_code, **kwargs)
 
     async def _forward(self, path: str):
         self._check_owner()
@@ -83,3 +103,56 @@ class ServiceProxyHandler(APIHandler):
     @web.authenticated
     async def delete(self, path):
         await self._forward(path)
+
+
+class SparkConnectHandler(APIHandler):
+    """Connect this lab's PySpark notebooks (sparkmagic) to one of the owner's clusters."""
+
+    def initialize(self, extension):
+        self.extension = extension
+
+    def write_error(self, status_code, **kwargs):
+        _write_json_error(self, status_code, **kwargs)
+
+    @web.authenticated
+    def get(self):
+        _check_owner(self)
+        config = read_config() or {}
+        self.finish(json.dumps({"cluster": config.get(MARKER), "config_path": str(config_path())}))
+
+    @web.authenticated
+    async def post(self):
+        _check_owner(self)
+        body = self.get_json_body() or {}
+        cluster_id = body.get("cluster_id")
+        if not isinstance(cluster_id, str) or not cluster_id:
+            raise web.HTTPError(400, 'Say which cluster to connect to: {"cluster_id": ...}.')
+        ext = self.extension
+        response = await httpclient.AsyncHTTPClient().fetch(
+            f"{ext.service_url.rstrip('/')}/api/v1/clusters/{cluster_id}",
+            headers={"Authorization": f"token {ext.hub_api_token}"},
+            raise_error=False,
+            request_timeout=30,
+        )
+        if response.code != 200:
+            raise web.HTTPError(404, f"There is no cluster {cluster_id}.")
+        cluster = json.loads(response.body)
+        if cluster["state"] != "RUNNING":
+            raise web.HTTPError(
+                409,
+                f"Cluster {cluster['name']} is {cluster['state'].lower()}: connect when it runs.",
+            )
+        livy_url = f"{ext.service_url.rstrip('/')}/api/v1/clusters/{cluster_id}/livy"
+        path = write_config(
+            sparkmagic_config(livy_url, ext.hub_api_token, cluster_id, cluster["name"])
+        )
+        self.finish(
+            json.dumps(
+                {
+                    "cluster": {"id": cluster_id, "name": cluster["name"]},
+                    "config_path": str(path),
+                    "livy_url": livy_url,
+                    "kernel": "pysparkkernel",
+                }
+            )
+        )

@@ -12,12 +12,15 @@ HOUR = 3600
 UTC_ZONE = ZoneInfo("UTC")
 GB = 10**9
 LIMIT_FIELDS = ("session_seconds", "daily_seconds")
+# Totals over a user's live Spark clusters.
+SPARK_FIELDS = ("clusters", "workers", "cores", "memory_bytes")
 
 # SageMaker Studio Lab: CPU 4 h sessions, 8 h per 24 h; GPU 4 h sessions, 4 h per 24 h; 15 GB.
 STUDIO_LAB_QUOTA = {
     "cpu": {"session_seconds": 4 * HOUR, "daily_seconds": 8 * HOUR},
     "gpu": {"session_seconds": 4 * HOUR, "daily_seconds": 4 * HOUR},
     "storage_bytes": 15 * GB,
+    "spark": {"clusters": 2, "workers": 4, "cores": 4, "memory_bytes": 8 * 2**30},
 }
 
 
@@ -36,25 +39,24 @@ def validate_quota_document(document, profiles: list[str], partial: bool = True)
     for key, value in document.items():
         if key == "storage_bytes":
             clean[key] = _limit(value, "storage_bytes", partial)
-        elif key in profiles:
+        elif key in profiles or key == "spark":
+            fields = LIMIT_FIELDS if key in profiles else SPARK_FIELDS
             if value is None and partial:
                 clean[key] = None
                 continue
             if not isinstance(value, dict):
-                raise QuotaError(
-                    f"'{key}' must be an object with session_seconds and daily_seconds."
-                )
-            unknown = set(value) - set(LIMIT_FIELDS)
+                raise QuotaError(f"'{key}' must be an object with {', '.join(fields)}.")
+            unknown = set(value) - set(fields)
             if unknown:
                 raise QuotaError(
                     f"Unknown field(s) in '{key}': {', '.join(sorted(unknown))}. "
-                    f"Use {' and '.join(LIMIT_FIELDS)}."
+                    f"Use {', '.join(fields)}."
                 )
             clean[key] = {f: _limit(v, f"{key}.{f}", partial) for f, v in value.items()}
         else:
             raise QuotaError(
-                f"Unknown quota field '{key}'. Use storage_bytes or a runtime profile: "
-                f"{', '.join(profiles)}."
+                f"Unknown quota field '{key}'. Use storage_bytes, spark or a runtime "
+                f"profile: {', '.join(profiles)}."
             )
     return clean
 

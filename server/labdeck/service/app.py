@@ -19,21 +19,26 @@ from ..hub.settings import SHARED_CONFIG_ENV
 from ..paths import StateDir, default_state_dir, write_secret
 from ..quota.policy import QuotaPolicy
 from ..quota.profiles import RuntimeProfiles
+from ..spark.local import LocalSparkBackend
+from .clusters import ClusterManager, SparkClusters
 from .db import Database
 from .gpus import GPUPool
 from .handlers import default_handlers, page_handlers
 from .handlers.base import NotFoundHandler
 from .handlers.openapi import build_document
 from .hub_client import HubClient
+from .livy import LivyGateway
 from .sessions import SessionManager
 from .storage import StorageMeter
 
 PARAM = re.compile(r"\{(\w+)\}")
+REST = re.compile(r"\{(\w+)\*\}")
 
 
 def route_pattern(base_url: str, template: str) -> str:
-    """Tornado pattern for an OpenAPI-style path template: `{id}` matches one path segment."""
-    return base_url + PARAM.sub(r"(?P<\1>[^/]+)", template) + "$"
+    """Tornado pattern for a path template: `{id}` is one path segment, `{path*}` the rest."""
+    pattern = REST.sub(r"(?P<\1>.*)", template)
+    return base_url + PARAM.sub(r"(?P<\1>[^/]+)", pattern) + "$"
 
 
 class LabdeckService(Application):
@@ -107,7 +112,7 @@ class LabdeckService(Application):
     def _service_name_default(self):
         return os.environ.get("JUPYTERHUB_SERVICE_NAME", "labdeck")
 
-    classes = [QuotaPolicy, RuntimeProfiles, GPUPool, StorageMeter]
+    classes = [QuotaPolicy, RuntimeProfiles, GPUPool, StorageMeter, SparkClusters]
 
     def initialize(self, argv=None):
         super().initialize(argv)
@@ -128,6 +133,13 @@ class LabdeckService(Application):
         self.sessions = SessionManager(
             self.db, self.policy, self.profiles, self.gpus, self.hub, self.log
         )
+        spark_root = Path(self.state_dir) / "spark"
+        backend = LocalSparkBackend(spark_root, self.base_url.rstrip("/") + "/clusters", self.log)
+        self.clusters = ClusterManager(
+            self.db, self.policy, backend, SparkClusters(parent=self), self.log
+        )
+        self.livy = LivyGateway(self.db, self.clusters, spark_root, self.log)
+        self.clusters.livy = self.livy
         self.web_app = self.make_web_app()
 
     @property
@@ -172,10 +184,13 @@ class LabdeckService(Application):
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stopping.set)
         await self.sessions.start()
+        await self.livy.adopt()
+        await self.clusters.start()
         self.http_server = self.web_app.listen(url.port or 80, address=url.hostname or "127.0.0.1")
         self.log.info("labdeck service listening on %s%s", self.service_url, self.base_url)
         await stopping.wait()
         self.http_server.stop()
+        await self.clusters.shutdown()
         await self.sessions.shutdown()
         self.log.info("labdeck service stopped")
 

@@ -66,6 +66,9 @@ class Session(Base):
     end_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
     # Last time the service saw the session running: its end if the hub vanished.
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    # For cluster entries: which cluster, and how many cores it held.
+    resource_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    cores: Mapped[int | None] = mapped_column(nullable=True)
 
 
 class QuotaOverride(Base):
@@ -86,3 +89,46 @@ class ServiceState(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(255))
+
+
+class Cluster(Base):
+    """A user's Spark cluster and where its processes are."""
+
+    __tablename__ = "clusters"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user: Mapped[str] = mapped_column(String(255), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    spec: Mapped[dict] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    state_reason: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    progress: Mapped[dict] = mapped_column(JSON, default=dict)
+    master_port: Mapped[int | None] = mapped_column(nullable=True)
+    webui_port: Mapped[int | None] = mapped_column(nullable=True)
+    pids: Mapped[list] = mapped_column(JSON, default=list)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    ended: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_activity: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ledger_id: Mapped[int | None] = mapped_column(nullable=True)
+
+
+class LivySession(Base):
+    """A Livy-style interactive session: one Spark driver process on a cluster."""
+
+    __tablename__ = "livy_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    cluster_id: Mapped[str] = mapped_column(String(32), index=True)
+    user: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    pid: Mapped[int | None] = mapped_column(nullable=True)
+    port: Mapped[int | None] = mapped_column(nullable=True)
+    token: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    app_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_heartbeat: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    heartbeat_timeout: Mapped[int] = mapped_column(default=0)

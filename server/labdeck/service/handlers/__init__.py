@@ -1,11 +1,13 @@
 """REST handlers of the service, one module per resource (as jupyterhub/apihandlers)."""
 
-from . import admin, me, openapi, pages, sessions
+from . import admin, clusters, livy, me, openapi, pages, sessions, sparkui
 
 default_handlers = [
     *me.default_handlers,
     *sessions.default_handlers,
+    *clusters.default_handlers,
+    *livy.default_handlers,
     *admin.default_handlers,
     *openapi.default_handlers,
 ]
-page_handlers = pages.default_handlers
+page_handlers = [*pages.default_handlers, *sparkui.default_handlers]

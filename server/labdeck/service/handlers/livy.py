@@ -1,0 +1,218 @@
+"""`api/v1/clusters/{id}/livy/...`: Apache Livy's REST API, as sparkmagic 0.23 uses it."""
+
+from ..errors import APIError
+from .base import APIHandler
+from .clusters import cluster_or_404
+
+SESSION_SCHEMA = {
+    "type": "object",
+    "description": "A Livy session object (id, name, appId, owner, state, kind, appInfo, log).",
+}
+STATEMENT_SCHEMA = {
+    "type": "object",
+    "description": "A Livy statement object (id, code, state, output, progress).",
+}
+
+
+class LivyHandler(APIHandler):
+    """Livy handlers: the cluster must be the caller's (or they are an admin)."""
+
+    def cluster(self, id):
+        return cluster_or_404(self, id)
+
+    @property
+    def livy(self):
+        return self.service.livy
+
+    def ui_base(self, cluster) -> str:
+        return f"{self.service.base_url.rstrip('/')}/clusters/{cluster.id}/ui"
+
+    def session(self, cluster, sid):
+        session = self.livy.get(cluster.id, sid)
+        self.livy.heartbeat(session)  # any call about a session keeps it alive
+        return session
+
+
+class SessionsHandler(LivyHandler):
+    openapi = {
+        "get": {
+            "summary": "Livy: list sessions",
+            "responses": {"200": {"description": "{from, total, sessions}"}},
+        },
+        "post": {
+            "summary": "Livy: create a session",
+            "description": "Starts a Spark driver with `spark` and `sc` bound to the "
+            "cluster. Kind `pyspark` (SQL runs through it). Honors heartbeatTimeoutInSecond, "
+            "conf, driverMemory, executorMemory, executorCores, numExecutors.",
+            "request": {"type": "object", "properties": {"kind": {"type": "string"}}},
+            "responses": {
+                "201": {"description": "Starting", "schema": SESSION_SCHEMA},
+                "400": {"description": "Unsupported kind or bad properties"},
+            },
+        },
+    }
+
+    async def get(self, id):
+        cluster = self.cluster(id)
+        sessions = [
+            await self.livy.to_json(s, self.ui_base(cluster)) for s in self.livy.sessions(id)
+        ]
+        self.write_json({"from": 0, "total": len(sessions), "sessions": sessions})
+
+    async def post(self, id):
+        cluster = self.cluster(id)
+        session = self.livy.create(cluster, self.user["name"], self.get_json_body())
+        self.set_header("Location", f"{self.request.path}/{session.id}")
+        self.write_json(await self.livy.to_json(session, self.ui_base(cluster)), 201)
+
+
+class SessionHandler(LivyHandler):
+    openapi = {
+        "get": {
+            "summary": "Livy: one session",
+            "responses": {"200": {"description": "The session", "schema": SESSION_SCHEMA}},
+        },
+        "delete": {
+            "summary": "Livy: delete a session",
+            "responses": {"200": {"description": '{"msg": "deleted"}'}},
+        },
+    }
+
+    async def get(self, id, sid):
+        cluster = self.cluster(id)
+        self.write_json(await self.livy.to_json(self.session(cluster, sid), self.ui_base(cluster)))
+
+    async def delete(self, id, sid):
+        cluster = self.cluster(id)
+        await self.livy.delete(self.session(cluster, sid))
+        self.write_json({"msg": "deleted"})
+
+
+class SessionStateHandler(LivyHandler):
+    openapi = {
+        "get": {
+            "summary": "Livy: session state",
+            "responses": {"200": {"description": "{id, state}"}},
+        }
+    }
+
+    async def get(self, id, sid):
+        session = self.session(self.cluster(id), sid)
+        self.write_json({"id": session.id, "state": await self.livy.state(session)})
+
+
+class SessionLogHandler(LivyHandler):
+    openapi = {
+        "get": {
+            "summary": "Livy: session log",
+            "description": "Query: from (default 0), size (default 100).",
+            "responses": {"200": {"description": "{id, from, total, log}"}},
+        }
+    }
+
+    def get(self, id, sid):
+        session = self.session(self.cluster(id), sid)
+        lines = self.livy.log_lines(session)
+        start = self._int("from", 0)
+        size = self._int("size", 100)
+        self.write_json(
+            {
+                "id": session.id,
+                "from": start,
+                "total": len(lines),
+                "log": lines[start : start + size],
+            }
+        )
+
+    def _int(self, name: str, default: int) -> int:
+        value = self.get_argument(name, str(default))
+        if not value.isdigit():
+            raise APIError(400, "invalid_request", f"'{name}' must be a whole number.")
+        return int(value)
+
+
+class StatementsHandler(LivyHandler):
+    openapi = {
+        "get": {
+            "summary": "Livy: list statements",
+            "responses": {"200": {"description": "{total_statements, statements}"}},
+        },
+        "post": {
+            "summary": "Livy: run a statement",
+            "request": {
+                "type": "object",
+                "required": ["code"],
+                "properties": {"code": {"type": "string"}, "kind": {"type": "string"}},
+            },
+            "responses": {"201": {"description": "Waiting", "schema": STATEMENT_SCHEMA}},
+        },
+    }
+
+    async def get(self, id, sid):
+        session = self.session(self.cluster(id), sid)
+        self.write_json(await self.livy.driver(session, "GET", "/statements"))
+
+    async def post(self, id, sid):
+        cluster = self.cluster(id)
+        session = self.session(cluster, sid)
+        body = self.get_json_body()
+        if not isinstance(body.get("code"), str):
+            raise APIError(400, "invalid_request", "'code' must be the code to run, as text.")
+        kind = body.get("kind", "pyspark")
+        if kind not in ("pyspark", "sql"):
+            raise APIError(
+                400, "unsupported_kind", f"Statement kind {kind!r} is not available here."
+            )
+        statement = await self.livy.driver(
+            session, "POST", "/statements", {"code": body["code"], "kind": kind}
+        )
+        self.service.clusters.touch(cluster.id)
+        self.set_header("Location", f"{self.request.path}/{statement['id']}")
+        self.write_json(statement, 201)
+
+
+class StatementHandler(LivyHandler):
+    openapi = {
+        "get": {
+            "summary": "Livy: one statement",
+            "description": "State, progress (0 to 1) and output (text/plain, "
+            "application/json, image/png; or status error with evalue and traceback).",
+            "responses": {"200": {"description": "The statement", "schema": STATEMENT_SCHEMA}},
+        }
+    }
+
+    async def get(self, id, sid, stid):
+        session = self.session(self.cluster(id), sid)
+        self.write_json(await self.livy.driver(session, "GET", f"/statements/{int_id(stid)}"))
+
+
+class StatementCancelHandler(LivyHandler):
+    openapi = {
+        "post": {
+            "summary": "Livy: cancel a statement",
+            "responses": {"200": {"description": '{"msg": "canceled"}'}},
+        }
+    }
+
+    async def post(self, id, sid, stid):
+        session = self.session(self.cluster(id), sid)
+        path = f"/statements/{int_id(stid)}/cancel"
+        self.write_json(await self.livy.driver(session, "POST", path, {}))
+
+
+def int_id(value: str) -> int:
+    if not value.isdigit():
+        raise APIError(404, "not_found", f"There is no statement {value}.")
+    return int(value)
+
+
+_LIVY = "api/v1/clusters/{id}/livy/sessions"
+default_handlers = [
+    (_LIVY, SessionsHandler),
+    (_LIVY + "/{sid}", SessionHandler),
+    (_LIVY + "/{sid}/state", SessionStateHandler),
+    (_LIVY + "/{sid}/log", SessionLogHandler),
+    (_LIVY + "/{sid}/statements", StatementsHandler),
+    (_LIVY + "/{sid}/statements/{stid}", StatementHandler),
+    (_LIVY + "/{sid}/statements/{stid}/cancel", StatementCancelHandler),
+]

@@ -1,0 +1,208 @@
+"""Spark clusters through the service: limits, lifecycle, UI, isolation between users,
+idle auto-termination, and what a restart of the service keeps."""
+
+import ipaddress
+import os
+import signal
+import time
+
+import pytest
+from labdeck_process import alive, wait_for
+from spark_support import (
+    cluster_pids,
+    create_cluster,
+    livy_session,
+    run_statement,
+    wait_state,
+)
+
+
+@pytest.fixture(scope="module")
+def owner(labdeck):
+    name = "sparkowner"
+    return name, labdeck.create_user(name)
+
+
+@pytest.fixture(scope="module")
+def running(labdeck, owner):
+    """One small real cluster for the module (master + 1 worker)."""
+    _, token = owner
+    cluster = create_cluster(labdeck, token, "shared")
+    cluster = wait_state(labdeck, token, cluster["id"])
+    yield cluster
+    labdeck.service("DELETE", f"/clusters/{cluster['id']}", token=token)
+
+
+@pytest.mark.parametrize(
+    "spec,words",
+    [
+        ({"workers": 1}, "'name' is required"),
+        ({"name": "x", "workers": 0}, "'workers' must be a whole number of at least 1"),
+        ({"name": "x", "workers": "two"}, "'workers' must be a whole number"),
+        ({"name": "x", "worker_memory": "lots"}, "'worker_memory' must look like 512m or 2g"),
+        ({"name": "x", "worker_memory": "100m"}, "at least 512m"),
+        ({"name": "x", "idle_timeout_seconds": 10**9}, "'idle_timeout_seconds' must be at most"),
+        ({"name": "x", "gpus": 1}, "Unknown field(s): gpus"),
+        ({"name": "../../etc"}, "'name' is required"),
+    ],
+)
+def test_malformed_requests_are_400_and_start_nothing(labdeck, new_user, spec, words):
+    _, token = new_user("badspark")
+    response = labdeck.service("POST", "/clusters", token=token, json=spec)
+    assert response.status_code == 400
+    assert words in response.json()["message"]
+    assert labdeck.service("GET", "/clusters", token=token).json() == []
+
+
+def test_limits_refuse_with_a_message_and_start_nothing(labdeck, new_user):
+    name, token = new_user("limited")
+    labdeck.set_quota(name, {"spark": {"cores": 2}})
+    response = labdeck.service(
+        "POST", "/clusters", token=token, json={"name": "big", "workers": 3, "worker_cores": 1}
+    )
+    assert response.status_code == 403
+    body = response.json()
+    assert body["error"] == "spark_limit"
+    assert "needs 3 cores" in body["message"] and "your 2" in body["message"]
+    assert labdeck.service("GET", "/clusters", token=token).json() == []
+
+
+def test_a_running_cluster_reports_workers_cores_memory(labdeck, owner, running):
+    _, token = owner
+    cluster = labdeck.service("GET", f"/clusters/{running['id']}", token=token).json()
+    assert cluster["state"] == "RUNNING"
+    assert (cluster["workers_alive"], cluster["cores"], cluster["memory_mb"]) == (1, 1, 512)
+    assert cluster["progress"]["done"] == cluster["progress"]["total"]
+    assert cluster["idle_terminates_at"] is not None
+
+
+def test_spark_listens_on_loopback_only_without_the_rest_port(running):
+    listening = _listening_ports(cluster_pids(running["id"]))
+    assert listening, "the cluster listens somewhere"
+    assert {ip for ip, _ in listening} == {"127.0.0.1"}
+    assert 6066 not in {port for _, port in listening}
+
+
+def _listening_ports(pids: set[int]) -> set[tuple[str, int]]:
+    inodes = set()
+    for pid in pids:
+        try:
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+        except OSError:
+            continue
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in open(table).read().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # LISTEN
+                address, port = fields[1].rsplit(":", 1)
+                found.add((_ip(address), int(port, 16)))
+    return found
+
+
+def _ip(hex_address: str) -> str:
+    """/proc/net/tcp{,6} address (32-bit words in host order) -> '127.0.0.1'."""
+    raw = bytes.fromhex(hex_address)
+    address = ipaddress.ip_address(b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4)))
+    mapped = getattr(address, "ipv4_mapped", None)
+    return str(mapped or address)
+
+
+def test_the_spark_ui_is_for_the_owner_and_admins_only(labdeck, owner, running, new_user):
+    _, token = owner
+    path = f"/services/labdeck/clusters/{running['id']}/ui/"
+    page = labdeck.request("GET", path, token=token)
+    assert page.status_code == 200 and "Spark Master" in page.text
+    assert f"/services/labdeck/clusters/{running['id']}/ui/static/" in page.text
+    assert labdeck.request("GET", path).status_code == 200  # admin
+    _, other = new_user("sparknosy")
+    assert labdeck.request("GET", path, token=other).status_code == 404
+    anonymous = labdeck.request("GET", path, token=None)
+    assert anonymous.status_code == 302 and "oauth2/authorize" in anonymous.headers["Location"]
+
+
+def test_other_users_are_refused_on_clusters_and_livy(labdeck, owner, running, new_user):
+    _, other = new_user("sparkstranger")
+    cid = running["id"]
+    assert labdeck.service("GET", "/clusters", token=other).json() == []
+    for method, path in [
+        ("GET", f"/clusters/{cid}"),
+        ("DELETE", f"/clusters/{cid}"),
+        ("GET", f"/clusters/{cid}/livy/sessions"),
+        ("POST", f"/clusters/{cid}/livy/sessions"),
+        ("GET", f"/clusters/{cid}/livy/sessions/1/statements"),
+    ]:
+        response = labdeck.service(method, path, token=other, json={"kind": "pyspark"})
+        assert response.status_code == 404, (method, path)
+    cluster = labdeck.service("GET", f"/clusters/{cid}", token=owner[1]).json()
+    assert cluster["state"] == "RUNNING"
+
+
+def test_unsupported_session_kinds_are_400(labdeck, owner, running):
+    _, token = owner
+    for kind in ("spark", "sparkr", "sql"):
+        response = labdeck.service(
+            "POST", f"/clusters/{running['id']}/livy/sessions", token=token, json={"kind": kind}
+        )
+        assert response.status_code == 400
+        assert "pyspark" in response.json()["message"]
+
+
+def test_cluster_time_goes_into_the_ledger(labdeck, owner, running):
+    name, _ = owner
+    entries = labdeck.service("GET", f"/sessions?user={name}").json()
+    assert any(e["profile"] == "spark" for e in entries)
+
+
+def test_terminate_leaves_no_process(labdeck, new_user):
+    _, token = new_user("terminator")
+    cluster = wait_state(labdeck, token, create_cluster(labdeck, token, "short")["id"])
+    session_id = livy_session(labdeck, token, cluster["id"])
+    pids = cluster_pids(cluster["id"])
+    assert len(pids) >= 2
+    response = labdeck.service("DELETE", f"/clusters/{cluster['id']}", token=token)
+    assert response.status_code == 204
+    assert [pid for pid in pids if alive(pid)] == []
+    after = labdeck.service("GET", f"/clusters/{cluster['id']}", token=token).json()
+    assert after["state"] == "TERMINATED" and after["state_reason"] == "Terminated by its owner."
+    session = labdeck.service(
+        "GET", f"/clusters/{cluster['id']}/livy/sessions/{session_id}", token=token
+    ).json()
+    assert session["state"] in ("killed", "dead")
+
+
+def test_an_idle_cluster_terminates_itself(labdeck, new_user):
+    _, token = new_user("idler")
+    cluster = create_cluster(labdeck, token, "idle", idle_timeout_seconds=3)
+    wait_state(labdeck, token, cluster["id"])
+    ended = wait_state(labdeck, token, cluster["id"], ("TERMINATED",), timeout=60)
+    assert ended["state_reason"].startswith("Idle for 3 s")
+    assert cluster_pids(cluster["id"]) == set()
+
+
+def test_a_service_restart_re_adopts_running_clusters(labdeck, owner, running):
+    _, token = owner
+    session_id = livy_session(labdeck, token, running["id"])
+    service = next(
+        pid
+        for pid in labdeck.processes()
+        if b"labdeck.service" in open(f"/proc/{pid}/cmdline", "rb").read()
+    )
+    os.kill(service, signal.SIGKILL)
+    started = time.monotonic()
+    wait_for(
+        lambda: (
+            labdeck.service("GET", f"/clusters/{running['id']}", token=token).status_code == 200
+        ),
+        60,
+        0.3,
+        "the service to come back",
+    )
+    assert time.monotonic() - started < 60
+    cluster = labdeck.service("GET", f"/clusters/{running['id']}", token=token).json()
+    assert cluster["state"] == "RUNNING" and cluster["workers_alive"] == 1
+    statement = run_statement(labdeck, token, running["id"], session_id, "21 * 2")
+    assert statement["output"]["data"]["text/plain"] == "42"
