@@ -14,9 +14,13 @@ VERBS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 PUBLIC_PAGES = {"oauth_callback"}  # completes the login itself: cannot require one
 
 
+def _fill(template: str) -> str:
+    return re.sub(r"\{\w+\*?\}", "x", template)
+
+
 def _service_calls():
     for template, handler in LabdeckService().routes:
-        path = re.sub(r"\{\w+\}", "x", template)
+        path = _fill(template)
         for verb in VERBS:
             if verb.lower() in handler.openapi:
                 yield verb, f"/services/labdeck/{path}"
@@ -34,7 +38,7 @@ def test_service_pages_require_login(labdeck):
     for template, _handler in page_handlers:
         if template in PUBLIC_PAGES:
             continue
-        response = labdeck.request("GET", f"/services/labdeck/{template}", token=None)
+        response = labdeck.request("GET", f"/services/labdeck/{_fill(template)}", token=None)
         assert response.status_code == 302, template
         assert "/hub/api/oauth2/authorize" in response.headers["Location"]
 
@@ -48,11 +52,15 @@ def running_server(labdeck):
     labdeck.stop_server(name)
 
 
-@pytest.mark.parametrize("verb", VERBS)
+@pytest.mark.parametrize(
+    "verb,path",
+    [(verb, "labdeck/api/v1/me") for verb in VERBS]
+    + [("GET", "labdeck/spark/connect"), ("POST", "labdeck/spark/connect")],
+)
 @pytest.mark.parametrize("token", [None, "forged-token"])
-def test_server_extension_refuses_unauthenticated_calls(labdeck, running_server, verb, token):
+def test_server_extension_refuses_unauthenticated_calls(labdeck, running_server, verb, path, token):
     name, _ = running_server
-    response = labdeck.request(verb, f"/user/{name}/labdeck/api/v1/me", token=token)
+    response = labdeck.request(verb, f"/user/{name}/{path}", token=token)
     # jupyter-server answers 403 to API calls without credentials, never proxying them
     assert response.status_code == 403, response.text
     assert '"name"' not in response.text
