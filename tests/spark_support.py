@@ -25,13 +25,13 @@ def wait_state(labdeck, token, cluster_id, states=("RUNNING",), timeout=120):
     return wait_for(reached, timeout, 0.3, f"cluster {cluster_id} to be {states}")
 
 
-def cluster_pids(cluster_id: str) -> set[int]:
-    """Processes whose command line names the cluster (master, workers)."""
+def processes_named(text: str) -> set[int]:
+    """Live processes whose command line contains text (a cluster id, a driver)."""
     found = set()
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if cluster_id.encode() in (entry / "cmdline").read_bytes():
+                if text.encode() in (entry / "cmdline").read_bytes():
                     found.add(int(entry.name))
             except OSError:
                 continue

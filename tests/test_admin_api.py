@@ -109,7 +109,15 @@ def test_usage_report_as_csv(labdeck, used_class):
     assert "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert {row["user"] for row in rows} == {"rep1", "rep2"}
-    assert set(rows[0]) == {"user", "groups", "profile", "sessions", "seconds", "gpu_seconds"}
+    assert set(rows[0]) == {
+        "user",
+        "groups",
+        "profile",
+        "sessions",
+        "seconds",
+        "gpu_seconds",
+        "core_seconds",
+    }
 
 
 def test_usage_report_period_excludes_other_times(labdeck, used_class):

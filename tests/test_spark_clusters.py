@@ -9,9 +9,9 @@ import time
 import pytest
 from labdeck_process import alive, wait_for
 from spark_support import (
-    cluster_pids,
     create_cluster,
     livy_session,
+    processes_named,
     run_statement,
     wait_state,
 )
@@ -77,7 +77,7 @@ def test_a_running_cluster_reports_workers_cores_memory(labdeck, owner, running)
 
 
 def test_spark_listens_on_loopback_only_without_the_rest_port(running):
-    listening = _listening_ports(cluster_pids(running["id"]))
+    listening = _listening_ports(processes_named(running["id"]))
     assert listening, "the cluster listens somewhere"
     assert {ip for ip, _ in listening} == {"127.0.0.1"}
     assert 6066 not in {port for _, port in listening}
@@ -151,17 +151,47 @@ def test_unsupported_session_kinds_are_400(labdeck, owner, running):
         assert "pyspark" in response.json()["message"]
 
 
-def test_cluster_time_goes_into_the_ledger(labdeck, owner, running):
+def test_cluster_core_time_goes_into_the_ledger_and_report(labdeck, owner, running):
     name, _ = owner
     entries = labdeck.service("GET", f"/sessions?user={name}").json()
     assert any(e["profile"] == "spark" for e in entries)
+
+    def spark_row():
+        rows = labdeck.service("GET", "/admin/usage").json()["rows"]
+        row = next(r for r in rows if r["user"] == name and r["profile"] == "spark")
+        return row if row["seconds"] > 0 else None
+
+    row = wait_for(spark_row, 10, 0.5, "a second of cluster time")
+    assert row["core_seconds"] == row["seconds"]  # a one-core cluster
+
+
+def test_abandoned_sessions_are_cleaned_up_by_heartbeat(labdeck, owner, running):
+    _, token = owner
+    base = f"/clusters/{running['id']}/livy/sessions"
+    session_id = livy_session(labdeck, token, running["id"], heartbeatTimeoutInSecond=4)
+    # nobody asks about the session any more: its driver goes away on its own
+    app = f"-livy-{session_id}".encode()
+    wait_for(lambda: not _driver_running(app), 60, 0.5, "the abandoned driver to stop")
+    session = labdeck.service("GET", f"{base}/{session_id}", token=token).json()
+    assert session["state"] in ("killed", "dead")
+    assert "No heartbeat" in session["log"][-1]
+
+
+def _driver_running(app_name: bytes) -> bool:
+    for pid in processes_named("labdeck.spark.driver"):
+        try:
+            if app_name in open(f"/proc/{pid}/cmdline", "rb").read():
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def test_terminate_leaves_no_process(labdeck, new_user):
     _, token = new_user("terminator")
     cluster = wait_state(labdeck, token, create_cluster(labdeck, token, "short")["id"])
     session_id = livy_session(labdeck, token, cluster["id"])
-    pids = cluster_pids(cluster["id"])
+    pids = processes_named(cluster["id"])
     assert len(pids) >= 2
     response = labdeck.service("DELETE", f"/clusters/{cluster['id']}", token=token)
     assert response.status_code == 204
@@ -180,7 +210,7 @@ def test_an_idle_cluster_terminates_itself(labdeck, new_user):
     wait_state(labdeck, token, cluster["id"])
     ended = wait_state(labdeck, token, cluster["id"], ("TERMINATED",), timeout=60)
     assert ended["state_reason"].startswith("Idle for 3 s")
-    assert cluster_pids(cluster["id"]) == set()
+    assert processes_named(cluster["id"]) == set()
 
 
 def test_a_service_restart_re_adopts_running_clusters(labdeck, owner, running):

@@ -13,6 +13,8 @@ import { labdeckIcon } from './icon';
 import { ILabdeckModel, LabdeckModel } from './model';
 import { DeadlineNotifier } from './notifier';
 import { LabdeckSidebar } from './sidebar';
+import { newPySparkNotebook } from './spark/actions';
+import { SparkModel } from './spark/model';
 import { LabdeckStatus } from './status';
 import {
   CommandIDs,
@@ -48,7 +50,10 @@ const sidebarPlugin: JupyterFrontEndPlugin<LabdeckModel> = {
     const model = new LabdeckModel({
       refreshIntervalSeconds: DEFAULT_REFRESH_INTERVAL_SECONDS
     });
+    const spark = new SparkModel();
     const sidebar = new LabdeckSidebar(model, {
+      spark,
+      onNewPySparkNotebook: () => newPySparkNotebook(app.commands),
       // The command comes from the `labdeck:usage-report` plugin; the button
       // only shows for admins.
       onOpenUsageReport: () => {
@@ -87,7 +92,10 @@ const sidebarPlugin: JupyterFrontEndPlugin<LabdeckModel> = {
 
     // Never await in activate: start polling and read settings once the
     // application is restored.
-    void app.restored.then(() => model.start());
+    void app.restored.then(() => {
+      model.start();
+      spark.start();
+    });
     if (settingRegistry) {
       Promise.all([settingRegistry.load(PLUGIN_IDS.sidebar), app.restored])
         .then(([settings]) => {

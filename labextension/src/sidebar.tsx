@@ -1,3 +1,4 @@
+import { PageConfig } from '@jupyterlab/coreutils';
 import {
   ReactWidget,
   ToolbarButtonComponent,
@@ -13,6 +14,9 @@ import { labdeckIcon } from './icon';
 import { LabdeckModel } from './model';
 import { SessionPanel } from './session/panel';
 import { confirmStopSession, stopSession } from './session/stop';
+import { confirmTerminate } from './spark/actions';
+import { SparkModel } from './spark/model';
+import { ISparkPanelProps, SparkPanel } from './spark/panel';
 import { ISessionInfo, SIDEBAR_ID } from './tokens';
 
 /**
@@ -27,6 +31,14 @@ export class LabdeckSidebar extends ReactWidget {
     this._model = model;
     this._onOpenUsageReport = options.onOpenUsageReport;
     this._stop = options.stopSession ?? this._confirmAndStop;
+    this._ownsSpark = !options.spark;
+    this._spark = options.spark ?? new SparkModel();
+    this._sparkProps = {
+      model: this._spark,
+      hubHost: options.hubHost ?? PageConfig.getOption('hubHost'),
+      onNewNotebook: options.onNewPySparkNotebook,
+      confirmTerminate: options.confirmTerminate ?? confirmTerminate
+    };
     this.id = SIDEBAR_ID;
     this.title.icon = labdeckIcon;
     this.title.caption = 'labdeck';
@@ -36,6 +48,21 @@ export class LabdeckSidebar extends ReactWidget {
   /** The model the sidebar shows. */
   get model(): LabdeckModel {
     return this._model;
+  }
+
+  /** The Spark clusters section's model. */
+  get spark(): SparkModel {
+    return this._spark;
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    if (this._ownsSpark) {
+      this._spark.dispose();
+    }
+    super.dispose();
   }
 
   /** Catch up when shown if the data is older than one refresh period. */
@@ -57,6 +84,7 @@ export class LabdeckSidebar extends ReactWidget {
             model={model ?? this._model}
             onStop={this._stop}
             onOpenUsageReport={this._onOpenUsageReport}
+            spark={this._sparkProps}
           />
         )}
       </UseSignal>
@@ -75,6 +103,9 @@ export class LabdeckSidebar extends ReactWidget {
 
   private _model: LabdeckModel;
   private _onOpenUsageReport?: () => void;
+  private _ownsSpark: boolean;
+  private _spark: SparkModel;
+  private _sparkProps: Omit<ISparkPanelProps, 'me'>;
   private _stop: (session: ISessionInfo) => Promise<void>;
 }
 
@@ -88,6 +119,17 @@ export namespace LabdeckSidebar {
      * `POST sessions/<id>/stop`. Rejects with a readable error.
      */
     stopSession?: (session: ISessionInfo) => Promise<void>;
+    /**
+     * The Spark clusters model (polled by its owner); without one the
+     * sidebar makes its own, which only fetches when started.
+     */
+    spark?: SparkModel;
+    /** Open a new PySpark notebook (the button shows once connected). */
+    onNewPySparkNotebook?: () => Promise<void>;
+    /** Confirm terminating a cluster; defaults to a dialog. */
+    confirmTerminate?: ISparkPanelProps['confirmTerminate'];
+    /** Host of the hub for the Spark UI; defaults to the page's `hubHost`. */
+    hubHost?: string;
   }
 }
 
@@ -96,12 +138,14 @@ interface ISidebarContentProps {
   model: LabdeckModel;
   onStop: (session: ISessionInfo) => Promise<void>;
   onOpenUsageReport?: () => void;
+  spark: Omit<ISparkPanelProps, 'me'>;
 }
 
 function SidebarContent({
   model,
   onStop,
-  onOpenUsageReport
+  onOpenUsageReport,
+  spark
 }: ISidebarContentProps): JSX.Element {
   return (
     <div className="jp-labdeck-sidebar-content" data-testid="labdeck-sidebar">
@@ -113,7 +157,10 @@ function SidebarContent({
           label=""
           enabled={!model.loading}
           dataset={{ 'data-testid': 'labdeck-refresh' }}
-          onClick={() => void model.refresh()}
+          onClick={() => {
+            void model.refresh();
+            void spark.model.refresh();
+          }}
         />
       </header>
       <Section title="Session" testId="labdeck-section-session">
@@ -126,10 +173,7 @@ function SidebarContent({
         />
       </Section>
       <Section title="Spark clusters" testId="labdeck-section-spark">
-        <ComingSoon>
-          Create Spark clusters and connect notebooks to them from here — coming
-          soon.
-        </ComingSoon>
+        <SparkPanel {...spark} me={model.me} />
       </Section>
       <Section title="Training jobs" testId="labdeck-section-jobs">
         <ComingSoon>

@@ -155,7 +155,13 @@ export function describeQuota(quota: Quota, profiles: IProfile[]): string {
   const names = [
     ...profiles.map(p => p.name),
     ...Object.keys(quota)
-      .filter(k => k !== 'storage_bytes' && !profiles.some(p => p.name === k))
+      .filter(
+        // storage and Spark limits are not runtimes with time budgets
+        k =>
+          k !== 'storage_bytes' &&
+          k !== 'spark' &&
+          !profiles.some(p => p.name === k)
+      )
       .sort()
   ];
   return names

@@ -32,7 +32,7 @@ log = logging.getLogger("labdeck.spark.driver")
 
 CANCEL_TIMEOUT = 30.0  # Livy's default job cancel timeout
 INTERRUPT_GRACE = 0.5  # let a cancelled Spark job end the statement before signalling
-SHUTDOWN_DEADLINE = 30.0  # after this, a shutdown that hangs ends the process by force
+SHUTDOWN_DEADLINE = 15.0  # after this, a shutdown that hangs ends the process by force
 JOB_DESCRIPTION_CHARS = 80
 
 
@@ -100,16 +100,23 @@ class Driver:
 
     def serve(self) -> None:
         """Run statements one at a time until shutdown."""
-        streams = sys.stdout, sys.stderr
+        streams = sys.stdout, sys.stderr, sys.stdin
         while not self.stopping.is_set():
             statement = self.book.next(timeout=1.0)
             if statement is None:
                 continue
             self._install_sigint()  # user code may have replaced it
-            self.book.finish(statement, self._execute(statement))
-            sys.stdout, sys.stderr = streams  # in case user code swapped them
+            try:
+                output = self._execute(statement)
+            except KeyboardInterrupt as error:  # a repeated cancel signal, landing late
+                output = error_output(statement.id, error)
+            self.book.finish(statement, output)
+            sys.stdout, sys.stderr, sys.stdin = streams  # in case user code swapped them
 
     def _execute(self, statement: Statement) -> dict:
+        """Tag the statement's Spark jobs with its group, then run it."""
+        if self.book.is_cancelling(statement):
+            return {}  # cancelled between being taken and starting; finish() drops output
         try:
             description = statement.code[:JOB_DESCRIPTION_CHARS]
             self.spark.set_job_group(statement.job_group, description)
@@ -121,6 +128,7 @@ class Driver:
     # Cancelling ----------------------------------------------------------------------
 
     def _install_sigint(self) -> None:
+        """Route SIGINT to the driver (pyspark installs a handler of its own)."""
         signal.signal(signal.SIGINT, self._on_sigint)
 
     def _on_sigint(self, signum: int, frame: object) -> None:
@@ -140,6 +148,7 @@ class Driver:
             threading.Thread(target=self.cancel, args=(running.id,), daemon=True).start()
 
     def _interrupt_soon(self, statement: Statement) -> None:
+        """Interrupt from a thread of its own: callers must not wait for it."""
         threading.Thread(
             target=self._interrupt, args=(statement,), daemon=True, name="cancel"
         ).start()
@@ -166,6 +175,7 @@ class Driver:
             log.warning("statement %d ignores its cancel", statement.id)
 
     def _refresh_progress(self) -> None:
+        """Ask Spark how far the running statement's jobs are (HTTP threads)."""
         running = self.book.running
         if running is not None:
             progress = self.spark.progress(running.job_group)
@@ -215,6 +225,7 @@ def setup_logging(log_file: str | None) -> None:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line (see the module docstring)."""
     parser = argparse.ArgumentParser(
         prog="python -m labdeck.spark.driver", description=__doc__.split("\n\n")[0]
     )
@@ -291,10 +302,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _abort_start(signum: int, frame: object) -> None:
+    """Turn SIGTERM/SIGINT during startup into an orderly failed start."""
     raise SystemExit(f"stopped by signal {signal.Signals(signum).name} before Spark started")
 
 
 def _log_size(log_file: str | None) -> int:
+    """Where this run's lines start in the (appended) log file."""
     return os.path.getsize(log_file) if log_file else 0
 
 

@@ -114,6 +114,7 @@ class Interpreter:
                 return self._run_sql(statement)
             return self._run_python(statement)
         except BaseException as error:  # e.g. a cancel landing just after the user's code
+            self.interruptible = False  # first: a repeated cancel signal must not land here
             return error_output(statement.id, error)
         finally:
             self.interruptible = False
@@ -130,6 +131,7 @@ class Interpreter:
                 for first_line, text in split_chunks(statement.code, filename):
                     data = self._run_chunk(first_line, text, filename)
             except BaseException as error:  # user code may raise anything, even SystemExit
+                self.interruptible = False
                 return error_output(statement.id, error, filename)
         text = (data.pop("text/plain", "") + sink.getvalue()).rstrip()
         # As in Livy: text/plain is there if there is text, or if nothing else is.
@@ -185,6 +187,7 @@ class Interpreter:
             self.interruptible = False
             schema = json.loads(frame.schema.json())
         except BaseException as error:  # a SQL error is the user's, shown like Livy's
+            self.interruptible = False
             return error_output(statement.id, error)
         data = [[to_json_value(value) for value in row] for row in rows]
         return ok_output(statement.id, {"application/json": {"schema": schema, "data": data}})

@@ -69,6 +69,7 @@ Reply = tuple[int, dict]
 
 
 def _submit(api: DriverAPI, request: Request) -> Reply:
+    """Queue a statement (201, as Livy)."""
     body = request.body
     if not isinstance(body, dict) or not isinstance(body.get("code"), str):
         raise ApiError(400, "bad-request", 'Send a JSON object with the code as "code".')
@@ -79,6 +80,7 @@ def _submit(api: DriverAPI, request: Request) -> Reply:
 
 
 def _list(api: DriverAPI, request: Request) -> Reply:
+    """List statements; `from` and `size` page like Livy's."""
     try:
         start = int(request.query.get("from", ["0"])[0])
         size = int(request.query["size"][0]) if "size" in request.query else None
@@ -90,6 +92,7 @@ def _list(api: DriverAPI, request: Request) -> Reply:
 
 
 def _get(api: DriverAPI, request: Request) -> Reply:
+    """One statement, or 404."""
     statement = api.statement(int(request.params[0]))
     if statement is None:
         raise ApiError(404, "not-found", f"There is no statement {request.params[0]}.")
@@ -97,17 +100,20 @@ def _get(api: DriverAPI, request: Request) -> Reply:
 
 
 def _cancel(api: DriverAPI, request: Request) -> Reply:
+    """Cancel a statement, or 404 if there is none."""
     if not api.cancel(int(request.params[0])):
         raise ApiError(404, "not-found", f"There is no statement {request.params[0]}.")
     return 200, {"msg": "canceled"}  # Livy's spelling
 
 
 def _status(api: DriverAPI, request: Request) -> Reply:
+    """Session status."""
     return 200, api.status()
 
 
 def _shutdown(api: DriverAPI, request: Request) -> Reply:
-    return 200, {"msg": "shutting down"}  # the handler calls api.shutdown() once this is sent
+    """Acknowledge a shutdown; the handler calls api.shutdown() once this is sent."""
+    return 200, {"msg": "shutting down"}
 
 
 # (method, path pattern, body is JSON, view)

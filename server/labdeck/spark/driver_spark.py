@@ -96,6 +96,7 @@ class SparkSide:
             return None
 
     def _progress(self, group: str) -> float:
+        """Livy's formula: tasks done over tasks, across every stage of the group's jobs."""
         if self._tracker is None:
             self._tracker = self.sc.statusTracker()
         done = total = 0

@@ -50,13 +50,17 @@ class StartError(Exception):
 
 
 def process_alive(pid: int, marker: str) -> bool:
-    """pid runs and is still the process we started (its command line has marker)."""
+    """pid runs and is still the process we started (its command line has marker).
+
+    An empty command line is a process between fork and exec (spark-class execs java):
+    alive. A pid reused by some other program has another command line: not ours.
+    """
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except OSError:
         return False
-    return state != "Z" and marker.encode() in cmdline
+    return state != "Z" and (not cmdline or marker.encode() in cmdline)
 
 
 def master_status(webui_url: str, timeout: float = 5) -> dict:

@@ -70,7 +70,11 @@ class ClusterSpec:
             worker_memory=parse_memory(body.get("worker_memory", "1g")),
             idle_timeout_seconds=_whole(
                 # the lowest value allowed is the service's setting, checked there
-                body, "idle_timeout_seconds", 3600, 1, MAX_IDLE_SECONDS
+                body,
+                "idle_timeout_seconds",
+                3600,
+                1,
+                MAX_IDLE_SECONDS,
             ),
         )
         if spec.worker_memory < MIN_WORKER_MEMORY:

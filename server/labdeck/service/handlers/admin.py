@@ -14,7 +14,15 @@ from .base import APIHandler
 from .serializers import QUOTA_SCHEMA, iso
 
 DEFAULT_REPORT_DAYS = 7
-REPORT_COLUMNS = ["user", "groups", "profile", "sessions", "seconds", "gpu_seconds"]
+REPORT_COLUMNS = [
+    "user",
+    "groups",
+    "profile",
+    "sessions",
+    "seconds",
+    "gpu_seconds",
+    "core_seconds",
+]
 
 
 class UserQuotaHandler(APIHandler):
@@ -81,7 +89,8 @@ class UsageReportHandler(APIHandler):
     openapi = {
         "get": {
             "summary": "Usage report",
-            "description": "Session time per user and runtime profile over a period "
+            "description": "Session time per user and runtime profile (and Spark "
+            "cluster time, profile 'spark', with core_seconds) over a period "
             "(default: the last 7 days), with totals per profile and per group. "
             "Query: since, until (ISO 8601), group, format=json|csv.",
             "responses": {
@@ -129,7 +138,6 @@ class UsageReportHandler(APIHandler):
         with self.db.session() as db:
             sessions = db.scalars(
                 select(Session).where(
-                    Session.kind == "session",
                     Session.started < until,
                     (Session.ended.is_(None)) | (Session.ended > since),
                 )
@@ -148,11 +156,13 @@ class UsageReportHandler(APIHandler):
                     "sessions": 0,
                     "seconds": 0,
                     "gpu_seconds": 0,
+                    "core_seconds": 0,
                 },
             )
             row["sessions"] += 1
             row["seconds"] += round(seconds)
             row["gpu_seconds"] += round(seconds * len(s.gpus))
+            row["core_seconds"] += round(seconds * (s.cores or 0))  # Spark clusters
         for row in table.values():
             row["groups"] = await self.service.hub.groups_of(row["user"])
         return sorted(table.values(), key=lambda r: (r["user"], r["profile"]))

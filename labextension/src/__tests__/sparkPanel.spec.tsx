@@ -1,0 +1,509 @@
+import { Widget } from '@lumino/widgets';
+
+import { LabdeckModel } from '../model';
+import { LabdeckRequestError } from '../request';
+import { LabdeckSidebar } from '../sidebar';
+import { newPySparkNotebook } from '../spark/actions';
+import { ISparkAPI } from '../spark/api';
+import { SparkModel } from '../spark/model';
+import {
+  ClusterState,
+  ICluster,
+  ICreateClusterRequest,
+  ISparkConnection
+} from '../spark/tokens';
+import { IMe } from '../tokens';
+
+const GIB = 2 ** 30;
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) {
+    await new Promise(resolve => setTimeout(resolve, 0));
+  }
+}
+
+function byTestId(root: ParentNode, id: string): HTMLElement | null {
+  return root.querySelector(`[data-testid="${id}"]`);
+}
+
+function allByTestId(root: ParentNode, id: string): HTMLElement[] {
+  return Array.from(root.querySelectorAll(`[data-testid="${id}"]`));
+}
+
+function clusterNode(root: ParentNode, id: string): HTMLElement {
+  const node = root.querySelector<HTMLElement>(
+    `[data-testid="labdeck-spark-cluster"][data-cluster-id="${id}"]`
+  );
+  if (!node) {
+    throw new Error(`no cluster ${id}`);
+  }
+  return node;
+}
+
+/** Set a controlled input's value the way a user does. */
+function type(element: HTMLElement | null, value: string): void {
+  const input = element as HTMLInputElement | HTMLSelectElement;
+  const proto =
+    input instanceof HTMLSelectElement
+      ? HTMLSelectElement.prototype
+      : HTMLInputElement.prototype;
+  Object.getOwnPropertyDescriptor(proto, 'value')!.set!.call(input, value);
+  input.dispatchEvent(
+    new Event(input instanceof HTMLSelectElement ? 'change' : 'input', {
+      bubbles: true
+    })
+  );
+}
+
+function cluster(
+  id: string,
+  state: ClusterState,
+  overrides: Partial<ICluster> = {}
+): ICluster {
+  return {
+    id,
+    name: `spark-${id}`,
+    user: 'alice',
+    state,
+    state_reason: null,
+    progress: { step: 'Running', done: 2, total: 2 },
+    spec: {
+      name: `spark-${id}`,
+      workers: 1,
+      worker_cores: 1,
+      worker_memory: '1024m',
+      idle_timeout_seconds: 3600
+    },
+    created: new Date().toISOString(),
+    started: null,
+    ended: null,
+    idle_terminates_at: null,
+    livy_url: `/services/labdeck/api/v1/clusters/${id}/livy`,
+    spark_ui_url: `/services/labdeck/clusters/${id}/ui/`,
+    ...overrides
+  };
+}
+
+/** An in-memory service: the API the model calls. */
+class FakeAPI implements ISparkAPI {
+  clusters: ICluster[] = [];
+  connected: { id: string; name: string } | null = null;
+  createError: LabdeckRequestError | null = null;
+  created: ICreateClusterRequest[] = [];
+  terminated: string[] = [];
+  listCalls = 0;
+  getCalls: string[] = [];
+
+  async list(): Promise<ICluster[]> {
+    this.listCalls += 1;
+    return this.clusters.map(c => ({ ...c }));
+  }
+  async get(id: string): Promise<ICluster> {
+    this.getCalls.push(id);
+    const found = this.clusters.find(c => c.id === id);
+    if (!found) {
+      throw new LabdeckRequestError(`There is no cluster ${id}.`, 404, 'x');
+    }
+    return found.state === 'RUNNING'
+      ? { ...found, workers_alive: 1, cores: 1, cores_used: 0, memory_mb: 1024 }
+      : { ...found };
+  }
+  async create(request: ICreateClusterRequest): Promise<ICluster> {
+    if (this.createError) {
+      throw this.createError;
+    }
+    this.created.push(request);
+    const made = cluster(`n${this.created.length}`, 'STARTING', {
+      name: request.name,
+      progress: { step: 'Queued', done: 0, total: request.workers + 1 }
+    });
+    this.clusters.unshift(made);
+    return made;
+  }
+  async terminate(id: string): Promise<void> {
+    this.terminated.push(id);
+    this.clusters = this.clusters.map(c =>
+      c.id === id
+        ? {
+            ...c,
+            state: 'TERMINATED',
+            state_reason: 'Terminated by its owner.'
+          }
+        : c
+    );
+  }
+  async connection(): Promise<ISparkConnection> {
+    return { cluster: this.connected, config_path: '/home/x/config.json' };
+  }
+  async connect(clusterId: string): Promise<ISparkConnection> {
+    const found = this.clusters.find(c => c.id === clusterId)!;
+    if (found.state !== 'RUNNING') {
+      throw new LabdeckRequestError(
+        `Cluster ${found.name} is ${found.state.toLowerCase()}: connect when it runs.`,
+        409,
+        'conflict'
+      );
+    }
+    this.connected = { id: found.id, name: found.name };
+    return {
+      cluster: this.connected,
+      config_path: '/home/x/config.json',
+      livy_url: found.livy_url,
+      kernel: 'pysparkkernel'
+    };
+  }
+}
+
+/** `me` with the default Spark limits. */
+function alice(): IMe {
+  return {
+    name: 'alice',
+    admin: false,
+    groups: [],
+    quota: {
+      storage_bytes: null,
+      spark: { clusters: 2, workers: 4, cores: 4, memory_bytes: 8 * GIB }
+    }
+  } as IMe;
+}
+
+describe('Spark clusters section', () => {
+  let widget: LabdeckSidebar | null = null;
+  let spark: SparkModel | null = null;
+
+  afterEach(() => {
+    spark?.dispose();
+    widget?.model.dispose();
+    widget?.dispose();
+    widget = null;
+    spark = null;
+  });
+
+  async function show(
+    api: FakeAPI,
+    options: LabdeckSidebar.IOptions = {},
+    me: IMe = alice()
+  ): Promise<HTMLElement> {
+    const model = new LabdeckModel({
+      fetchMe: () => Promise.resolve(me),
+      document: null
+    });
+    spark = new SparkModel({ api, document: null });
+    widget = new LabdeckSidebar(model, {
+      spark,
+      hubHost: 'https://hub.example.org',
+      ...options
+    });
+    Widget.attach(widget, document.body);
+    await model.refresh();
+    await spark.refresh();
+    await spark.refreshConnection();
+    widget.update();
+    await settle();
+    return widget.node;
+  }
+
+  it('replaces the placeholder inside the Spark section', async () => {
+    const node = await show(new FakeAPI());
+    const section = byTestId(node, 'labdeck-section-spark')!;
+    expect(byTestId(section, 'labdeck-spark-panel')).not.toBeNull();
+    expect(section.textContent).not.toContain('coming soon');
+    expect(byTestId(section, 'labdeck-spark-empty')).not.toBeNull();
+    expect(byTestId(section, 'labdeck-spark-limits')?.textContent).toBe(
+      'Left: 2 of 2 clusters · 4 of 4 workers · 4 of 4 cores · 8 GiB of 8 GiB memory'
+    );
+  });
+
+  it('shows each cluster with its state, progress, idle time and reason', async () => {
+    const api = new FakeAPI();
+    api.clusters = [
+      cluster('s', 'STARTING', {
+        progress: { step: 'Waiting for workers to register', done: 1, total: 3 }
+      }),
+      cluster('r', 'RUNNING', {
+        idle_terminates_at: new Date(Date.now() + 3600_000).toISOString()
+      }),
+      cluster('f', 'FAILED', { state_reason: 'The master did not start.' }),
+      cluster('t', 'TERMINATED', {
+        state_reason: 'Idle for 1 h: terminated automatically.'
+      })
+    ];
+    const node = await show(api);
+    const items = allByTestId(node, 'labdeck-spark-cluster');
+    expect(items.map(i => i.dataset.state)).toEqual([
+      'STARTING',
+      'RUNNING',
+      'FAILED',
+      'TERMINATED'
+    ]);
+
+    const starting = clusterNode(node, 's');
+    const progress = byTestId(starting, 'labdeck-spark-progress')!;
+    expect(progress.textContent).toContain(
+      'Waiting for workers to register (1 of 3)'
+    );
+    expect(
+      progress
+        .querySelector('[role="progressbar"]')
+        ?.getAttribute('aria-valuenow')
+    ).toBe('33');
+    expect(byTestId(starting, 'labdeck-spark-connect')).toBeNull();
+    expect(byTestId(starting, 'labdeck-spark-terminate')).not.toBeNull();
+
+    const running = clusterNode(node, 'r');
+    expect(byTestId(running, 'labdeck-spark-idle')?.textContent).toMatch(
+      /^terminates if idle at \d\d:\d\d \(in (59 min|1 h)\)$/
+    );
+    expect(running.textContent).toContain('1 of 1 workers up');
+    const ui = byTestId(running, 'labdeck-spark-ui') as HTMLAnchorElement;
+    expect(ui.getAttribute('href')).toBe(
+      'https://hub.example.org/services/labdeck/clusters/r/ui/'
+    );
+    expect(ui.target).toBe('_blank');
+    expect(ui.rel).toContain('noopener');
+
+    expect(
+      byTestId(clusterNode(node, 'f'), 'labdeck-spark-reason')?.textContent
+    ).toBe('The master did not start.');
+    expect(
+      byTestId(clusterNode(node, 't'), 'labdeck-spark-reason')?.textContent
+    ).toBe('Idle for 1 h: terminated automatically.');
+    expect(byTestId(clusterNode(node, 't'), 'labdeck-spark-terminate')).toBe(
+      null
+    );
+    // 2 live clusters of 1 worker, 1 core and 1 GiB each.
+    expect(byTestId(node, 'labdeck-spark-limits')?.textContent).toBe(
+      'Left: 0 of 2 clusters · 2 of 4 workers · 2 of 4 cores · 6 GiB of 8 GiB memory'
+    );
+    expect(
+      byTestId(node, 'labdeck-spark-create-problems')?.textContent
+    ).toMatch(/terminate one first/);
+    expect(
+      (byTestId(node, 'labdeck-spark-create-submit') as HTMLButtonElement)
+        .disabled
+    ).toBe(true);
+  });
+
+  it('creates a cluster from the form and keeps impossible values out', async () => {
+    const api = new FakeAPI();
+    const node = await show(api);
+    const name = byTestId(
+      node,
+      'labdeck-spark-create-name'
+    ) as HTMLInputElement;
+    expect(name.value).toBe('spark-1');
+    const workers = byTestId(node, 'labdeck-spark-create-workers')!;
+    const cores = byTestId(node, 'labdeck-spark-create-cores')!;
+    const memory = byTestId(
+      node,
+      'labdeck-spark-create-memory'
+    ) as HTMLSelectElement;
+    expect(workers.getAttribute('max')).toBe('4');
+
+    type(workers, '4');
+    await settle();
+    expect(cores.getAttribute('max')).toBe('1');
+    const disabled = Array.from(memory.options)
+      .filter(o => o.disabled)
+      .map(o => o.value);
+    expect(disabled).toContain('4g');
+    expect(disabled).not.toContain('2g');
+
+    type(memory, '4g');
+    await settle();
+    const submit = byTestId(
+      node,
+      'labdeck-spark-create-submit'
+    ) as HTMLButtonElement;
+    expect(submit.disabled).toBe(true);
+    expect(byTestId(node, 'labdeck-spark-create-problems')?.textContent).toBe(
+      'This cluster needs 16 GiB of memory; 8 GiB is left.'
+    );
+
+    type(name, 'etl');
+    type(workers, '2');
+    type(memory, '2g');
+    type(byTestId(node, 'labdeck-spark-create-idle'), '15');
+    await settle();
+    expect(submit.disabled).toBe(false);
+    submit.click();
+    await settle();
+    expect(api.created).toEqual([
+      {
+        name: 'etl',
+        workers: 2,
+        worker_cores: 1,
+        worker_memory: '2g',
+        idle_timeout_seconds: 900
+      }
+    ]);
+    const item = clusterNode(node, 'n1');
+    expect(item.dataset.state).toBe('STARTING');
+    expect(byTestId(item, 'labdeck-spark-progress')?.textContent).toContain(
+      'Queued (0 of 3)'
+    );
+    // A fresh name for the next one.
+    expect(
+      (byTestId(node, 'labdeck-spark-create-name') as HTMLInputElement).value
+    ).toBe('spark-1');
+  });
+
+  it("shows the server's message when it refuses", async () => {
+    const api = new FakeAPI();
+    api.createError = new LabdeckRequestError(
+      'Not started: this cluster needs 1 clusters and you have 2 of your 2 in use.',
+      403,
+      'spark_limit'
+    );
+    const node = await show(api);
+    (
+      byTestId(node, 'labdeck-spark-create-submit') as HTMLButtonElement
+    ).click();
+    await settle();
+    expect(byTestId(node, 'labdeck-spark-create-error')?.textContent).toBe(
+      'Not started: this cluster needs 1 clusters and you have 2 of your 2 in use.'
+    );
+  });
+
+  it('connects, marks the cluster and opens a PySpark notebook', async () => {
+    const api = new FakeAPI();
+    api.clusters = [cluster('a', 'RUNNING'), cluster('b', 'RUNNING')];
+    const onNewPySparkNotebook = jest.fn(() => Promise.resolve());
+    const node = await show(api, { onNewPySparkNotebook });
+    expect(byTestId(node, 'labdeck-spark-connected')).toBeNull();
+
+    byTestId(clusterNode(node, 'b'), 'labdeck-spark-connect')!.click();
+    await settle();
+    const banner = byTestId(node, 'labdeck-spark-connected')!;
+    expect(banner.textContent).toContain(
+      'Connected: new PySpark notebooks run on spark-b'
+    );
+    expect(clusterNode(node, 'b').dataset.connected).toBe('true');
+    expect(clusterNode(node, 'a').dataset.connected).toBe('false');
+
+    byTestId(node, 'labdeck-spark-new-notebook')!.click();
+    expect(onNewPySparkNotebook).toHaveBeenCalledTimes(1);
+  });
+
+  it('marks a connection to a cluster that has gone as stale', async () => {
+    const api = new FakeAPI();
+    api.clusters = [cluster('a', 'TERMINATED')];
+    api.connected = { id: 'a', name: 'spark-a' };
+    const node = await show(api, { onNewPySparkNotebook: jest.fn() });
+    const banner = byTestId(node, 'labdeck-spark-connected')!;
+    expect(banner.textContent).toContain('which is terminated');
+    expect(byTestId(node, 'labdeck-spark-new-notebook')).toBeNull();
+  });
+
+  it('terminates after confirmation only', async () => {
+    const api = new FakeAPI();
+    api.clusters = [cluster('a', 'RUNNING')];
+    const answers = [false, true];
+    const confirmTerminate = jest.fn(() => Promise.resolve(answers.shift()!));
+    const node = await show(api, { confirmTerminate });
+
+    byTestId(clusterNode(node, 'a'), 'labdeck-spark-terminate')!.click();
+    await settle();
+    expect(api.terminated).toEqual([]);
+
+    byTestId(clusterNode(node, 'a'), 'labdeck-spark-terminate')!.click();
+    await settle();
+    expect(confirmTerminate).toHaveBeenCalledTimes(2);
+    expect(api.terminated).toEqual(['a']);
+    const item = clusterNode(node, 'a');
+    expect(item.dataset.state).toBe('TERMINATED');
+    expect(byTestId(item, 'labdeck-spark-reason')?.textContent).toBe(
+      'Terminated by its owner.'
+    );
+  });
+
+  it('shows an action error under the cluster', async () => {
+    const api = new FakeAPI();
+    api.clusters = [cluster('a', 'RUNNING')];
+    api.connect = () =>
+      Promise.reject(
+        new LabdeckRequestError('There is no cluster a.', 404, 'not_found')
+      );
+    const node = await show(api);
+    byTestId(clusterNode(node, 'a'), 'labdeck-spark-connect')!.click();
+    await settle();
+    expect(
+      byTestId(clusterNode(node, 'a'), 'labdeck-spark-action-error')
+        ?.textContent
+    ).toBe('There is no cluster a.');
+  });
+});
+
+describe('SparkModel polling', () => {
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  it('polls every 1.5 s while a cluster starts, then every 30 s', async () => {
+    jest.useFakeTimers();
+    const api = new FakeAPI();
+    api.clusters = [cluster('a', 'STARTING')];
+    const model = new SparkModel({ api, document: null });
+    model.start();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(api.listCalls).toBe(1);
+    await jest.advanceTimersByTimeAsync(1500);
+    expect(api.listCalls).toBe(2);
+
+    api.clusters = [cluster('a', 'RUNNING')];
+    await jest.advanceTimersByTimeAsync(1500);
+    expect(api.listCalls).toBe(3);
+    expect(api.getCalls).toEqual(['a']);
+    expect(model.clusters?.[0].workers_alive).toBe(1);
+
+    await jest.advanceTimersByTimeAsync(29_000);
+    expect(api.listCalls).toBe(3);
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(api.listCalls).toBe(4);
+    model.dispose();
+  });
+
+  it('keeps the last list and the error when the service fails', async () => {
+    const api = new FakeAPI();
+    api.clusters = [cluster('a', 'RUNNING')];
+    const model = new SparkModel({ api, document: null });
+    await model.refresh();
+    api.list = () =>
+      Promise.reject(new LabdeckRequestError('Service down.', 502, 'x'));
+    await model.refresh();
+    expect(model.error?.message).toBe('Service down.');
+    expect(model.clusters?.map(c => c.id)).toEqual(['a']);
+    model.dispose();
+  });
+});
+
+describe('newPySparkNotebook', () => {
+  it('uses notebook:create-new with the PySpark kernel', async () => {
+    const execute = jest.fn(() => Promise.resolve(undefined));
+    await newPySparkNotebook({ hasCommand: () => true, execute });
+    expect(execute).toHaveBeenCalledWith('notebook:create-new', {
+      cwd: '',
+      kernelName: 'pysparkkernel'
+    });
+  });
+
+  it('falls back to the document manager', async () => {
+    const execute = jest.fn((id: string) =>
+      Promise.resolve(
+        id === 'docmanager:new-untitled' ? { path: 'Untitled.ipynb' } : null
+      )
+    );
+    await newPySparkNotebook({ hasCommand: () => false, execute });
+    expect(execute.mock.calls).toEqual([
+      ['docmanager:new-untitled', { path: '', type: 'notebook' }],
+      [
+        'docmanager:open',
+        {
+          path: 'Untitled.ipynb',
+          factory: 'Notebook',
+          kernel: { name: 'pysparkkernel' }
+        }
+      ]
+    ]);
+  });
+});

@@ -1,0 +1,54 @@
+import { Dialog, showDialog } from '@jupyterlab/apputils';
+
+import { ICluster, PYSPARK_KERNEL } from './tokens';
+
+/** The part of the command registry the actions use. */
+export interface ICommandRunner {
+  hasCommand(id: string): boolean;
+  execute(id: string, args?: { [key: string]: unknown }): Promise<unknown>;
+}
+
+/**
+ * Ask the user to confirm terminating a cluster.
+ *
+ * @returns Whether they confirmed.
+ */
+export async function confirmTerminate(cluster: ICluster): Promise<boolean> {
+  const result = await showDialog({
+    title: `Terminate ${cluster.name}?`,
+    body:
+      'Its workers stop now and every PySpark session on it ends, with ' +
+      'its variables. Files you saved are kept.',
+    buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Terminate' })]
+  });
+  return result.button.accept;
+}
+
+/**
+ * Open a new notebook with the PySpark kernel, which runs on the
+ * connected cluster: `notebook:create-new` when the notebook plugin is
+ * there, else `docmanager:new-untitled` and `docmanager:open`.
+ */
+export async function newPySparkNotebook(
+  commands: ICommandRunner,
+  cwd = ''
+): Promise<void> {
+  if (commands.hasCommand('notebook:create-new')) {
+    await commands.execute('notebook:create-new', {
+      cwd,
+      kernelName: PYSPARK_KERNEL
+    });
+    return;
+  }
+  const model = (await commands.execute('docmanager:new-untitled', {
+    path: cwd,
+    type: 'notebook'
+  })) as { path: string } | undefined;
+  if (model?.path) {
+    await commands.execute('docmanager:open', {
+      path: model.path,
+      factory: 'Notebook',
+      kernel: { name: PYSPARK_KERNEL }
+    });
+  }
+}

@@ -1,0 +1,520 @@
+import {
+  Button,
+  HTMLSelect,
+  InputGroup,
+  launchIcon,
+  UseSignal
+} from '@jupyterlab/ui-components';
+import * as React from 'react';
+
+import { Meter } from '../components/meter';
+import { useNow } from '../hooks';
+import { IMe } from '../tokens';
+import {
+  checkForm,
+  connectionText,
+  defaultForm,
+  describeDetail,
+  describeLeft,
+  describeSpec,
+  formBounds,
+  hubUrl,
+  ICreateForm,
+  idleText,
+  limitsLeft,
+  progressFraction,
+  progressText,
+  reasonText,
+  sparkLimits,
+  stateLabel,
+  suggestName,
+  usedAmounts,
+  visibleClusters
+} from './logic';
+import { SparkModel } from './model';
+import {
+  ICluster,
+  ICreateClusterRequest,
+  ISparkConnection,
+  MAX_IDLE_MINUTES,
+  MIN_IDLE_MINUTES
+} from './tokens';
+
+/** Props of {@link SparkPanel}. */
+export interface ISparkPanelProps {
+  model: SparkModel;
+  /** The user (for their Spark limits); `null` before it is known. */
+  me: IMe | null;
+  /** `PageConfig.getOption('hubHost')`: where hub-relative URLs live. */
+  hubHost?: string;
+  /** Open a new PySpark notebook (shows the button when given). */
+  onNewNotebook?: () => Promise<void> | void;
+  /** Ask before terminating; without it, terminate at once. */
+  confirmTerminate?: (cluster: ICluster) => Promise<boolean>;
+}
+
+/**
+ * Spark clusters section: the user's clusters (state, size, start
+ * progress, idle auto-termination, why they ended), Connect / Spark UI /
+ * Terminate, which cluster PySpark notebooks use, and the create form.
+ */
+export function SparkPanel(props: ISparkPanelProps): JSX.Element {
+  return (
+    <UseSignal signal={props.model.changed} initialSender={props.model}>
+      {() => <SparkContent {...props} />}
+    </UseSignal>
+  );
+}
+
+function SparkContent({
+  model,
+  me,
+  hubHost = '',
+  onNewNotebook,
+  confirmTerminate
+}: ISparkPanelProps): JSX.Element {
+  const clusters = model.clusters;
+  const connection = model.connection;
+  const { shown, hidden } = visibleClusters(clusters ?? []);
+  const connectedId = connection?.cluster?.id ?? null;
+  const terminate = async (cluster: ICluster): Promise<void> => {
+    if (confirmTerminate && !(await confirmTerminate(cluster))) {
+      return;
+    }
+    await model.terminate(cluster.id);
+  };
+  return (
+    <div className="jp-labdeck-spark" data-testid="labdeck-spark-panel">
+      {model.error && (
+        <div
+          className="jp-labdeck-error"
+          role="alert"
+          data-testid="labdeck-spark-error"
+          data-code={model.error.code}
+        >
+          {model.error.message}
+        </div>
+      )}
+      {connection?.cluster && (
+        <ConnectionBanner
+          connection={connection}
+          clusters={clusters}
+          onNewNotebook={onNewNotebook}
+        />
+      )}
+      {clusters === null ? (
+        model.loading && <p className="jp-labdeck-loading">Loading…</p>
+      ) : shown.length === 0 ? (
+        <p className="jp-labdeck-muted" data-testid="labdeck-spark-empty">
+          No clusters yet. Create one below, then connect PySpark notebooks to
+          it.
+        </p>
+      ) : (
+        <ul className="jp-labdeck-spark-clusters">
+          {shown.map(cluster => (
+            <ClusterItem
+              key={cluster.id}
+              cluster={cluster}
+              owner={me?.name ?? null}
+              connected={cluster.id === connectedId}
+              hubHost={hubHost}
+              onConnect={() => model.connect(cluster.id)}
+              onTerminate={() => terminate(cluster)}
+            />
+          ))}
+        </ul>
+      )}
+      {hidden > 0 && (
+        <p className="jp-labdeck-muted">
+          {hidden} older {hidden === 1 ? 'cluster' : 'clusters'} not shown.
+        </p>
+      )}
+      <CreateForm
+        clusters={clusters ?? []}
+        me={me}
+        onCreate={request => model.create(request)}
+      />
+    </div>
+  );
+}
+
+/** `Connected: new PySpark notebooks run on <name>` and its button. */
+function ConnectionBanner({
+  connection,
+  clusters,
+  onNewNotebook
+}: {
+  connection: ISparkConnection;
+  clusters: ICluster[] | null;
+  onNewNotebook?: () => Promise<void> | void;
+}): JSX.Element | null {
+  const target = connection.cluster;
+  if (!target) {
+    return null;
+  }
+  // Until the list is known, trust the connection.
+  const state =
+    clusters === null
+      ? 'RUNNING'
+      : (clusters.find(c => c.id === target.id)?.state ?? null);
+  const { text, usable } = connectionText(target.name, state);
+  return (
+    <div
+      className={`jp-labdeck-spark-connected${usable ? '' : ' jp-mod-stale'}`}
+      role="status"
+      data-testid="labdeck-spark-connected"
+      data-cluster-id={target.id}
+    >
+      <p>{text}</p>
+      {usable && onNewNotebook && (
+        <Button
+          className="jp-mod-styled jp-mod-accept"
+          small
+          data-testid="labdeck-spark-new-notebook"
+          onClick={() => void onNewNotebook()}
+        >
+          New PySpark notebook
+        </Button>
+      )}
+    </div>
+  );
+}
+
+/** Props of {@link ClusterItem}. */
+interface IClusterItemProps {
+  cluster: ICluster;
+  /** The user; other owners' clusters (admins see them) are labelled. */
+  owner: string | null;
+  connected: boolean;
+  hubHost: string;
+  onConnect: () => Promise<unknown>;
+  onTerminate: () => Promise<void>;
+}
+
+/** One cluster: what it is, where it stands, what can be done with it. */
+function ClusterItem({
+  cluster,
+  owner,
+  connected,
+  hubHost,
+  onConnect,
+  onTerminate
+}: IClusterItemProps): JSX.Element {
+  const [busy, setBusy] = React.useState<'connect' | 'terminate' | null>(null);
+  const [error, setError] = React.useState<string | null>(null);
+  const running = cluster.state === 'RUNNING';
+  const now = useNow(running && cluster.idle_terminates_at !== null, 15_000);
+
+  const run = async (
+    what: 'connect' | 'terminate',
+    action: () => Promise<unknown>
+  ): Promise<void> => {
+    setBusy(what);
+    setError(null);
+    try {
+      await action();
+    } catch (reason) {
+      setError(reason instanceof Error ? reason.message : String(reason));
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const reason = reasonText(cluster);
+  const detail = running ? describeDetail(cluster) : null;
+  const idle = running ? idleText(cluster.idle_terminates_at, now) : null;
+  const state = cluster.state.toLowerCase();
+  return (
+    <li
+      className={`jp-labdeck-spark-cluster${connected ? ' jp-mod-connected' : ''}`}
+      data-testid="labdeck-spark-cluster"
+      data-cluster-id={cluster.id}
+      data-state={cluster.state}
+      data-connected={connected ? 'true' : 'false'}
+    >
+      <div className="jp-labdeck-spark-cluster-line">
+        <span className="jp-labdeck-spark-name" title={cluster.id}>
+          {cluster.name}
+        </span>
+        <span
+          className={`jp-labdeck-spark-state jp-mod-${state}`}
+          data-testid="labdeck-spark-state"
+        >
+          {stateLabel(cluster.state)}
+        </span>
+        {connected && (
+          <span
+            className="jp-labdeck-badge"
+            title="New PySpark notebooks run on this cluster"
+          >
+            connected
+          </span>
+        )}
+      </div>
+      <div className="jp-labdeck-muted jp-labdeck-spark-spec">
+        {describeSpec(cluster.spec)}
+        {owner && cluster.user !== owner ? ` · ${cluster.user}` : ''}
+      </div>
+      {detail && <div className="jp-labdeck-muted">{detail}</div>}
+      {running && (cluster.applications?.length ?? 0) > 0 && (
+        <div className="jp-labdeck-muted" data-testid="labdeck-spark-apps">
+          Running: {cluster.applications!.map(a => a.name).join(', ')}
+        </div>
+      )}
+      {cluster.state === 'STARTING' && (
+        <Meter
+          label="Starting"
+          text={progressText(cluster.progress)}
+          fraction={progressFraction(cluster.progress) ?? 0}
+          testId="labdeck-spark-progress"
+        />
+      )}
+      {cluster.state === 'TERMINATING' && (
+        <div className="jp-labdeck-muted" role="status">
+          Terminating…
+        </div>
+      )}
+      {idle && (
+        <div className="jp-labdeck-muted" data-testid="labdeck-spark-idle">
+          {idle}
+        </div>
+      )}
+      {reason && (
+        <p
+          className={
+            cluster.state === 'FAILED'
+              ? 'jp-labdeck-error jp-labdeck-spark-reason'
+              : 'jp-labdeck-muted jp-labdeck-spark-reason'
+          }
+          data-testid="labdeck-spark-reason"
+        >
+          {reason}
+        </p>
+      )}
+      {(running || cluster.state === 'STARTING') && (
+        <div className="jp-labdeck-spark-actions">
+          {running && (
+            <Button
+              className="jp-mod-styled jp-mod-accept"
+              small
+              disabled={busy !== null}
+              data-testid="labdeck-spark-connect"
+              title="Run new PySpark notebooks on this cluster"
+              onClick={() => void run('connect', onConnect)}
+            >
+              {busy === 'connect'
+                ? 'Connecting…'
+                : connected
+                  ? 'Reconnect'
+                  : 'Connect'}
+            </Button>
+          )}
+          {running && (
+            <a
+              className="jp-labdeck-spark-link"
+              href={hubUrl(hubHost, cluster.spark_ui_url)}
+              target="_blank"
+              rel="noopener noreferrer"
+              title="The Spark master UI, in a new browser tab"
+              data-testid="labdeck-spark-ui"
+            >
+              Open Spark UI
+              <launchIcon.react
+                tag="span"
+                className="jp-labdeck-spark-link-icon"
+              />
+            </a>
+          )}
+          <Button
+            className="jp-mod-styled jp-mod-warn"
+            small
+            disabled={busy !== null}
+            data-testid="labdeck-spark-terminate"
+            onClick={() => void run('terminate', onTerminate)}
+          >
+            {busy === 'terminate' ? 'Terminating…' : 'Terminate'}
+          </Button>
+        </div>
+      )}
+      {error && (
+        <p
+          className="jp-labdeck-error"
+          role="alert"
+          data-testid="labdeck-spark-action-error"
+        >
+          {error}
+        </p>
+      )}
+    </li>
+  );
+}
+
+/** Props of {@link CreateForm}. */
+interface ICreateFormProps {
+  clusters: ICluster[];
+  me: IMe | null;
+  onCreate: (request: ICreateClusterRequest) => Promise<ICluster>;
+}
+
+/**
+ * Create a cluster: name, workers, cores and memory per worker, idle
+ * timeout. Shows what is left of the user's limits and keeps values that
+ * cannot start out of reach; the server's refusal is shown as it says it.
+ */
+function CreateForm({ clusters, me, onCreate }: ICreateFormProps): JSX.Element {
+  const [form, setForm] = React.useState<ICreateForm>(() =>
+    defaultForm(clusters)
+  );
+  const [nameEdited, setNameEdited] = React.useState(false);
+  const [busy, setBusy] = React.useState(false);
+  const [error, setError] = React.useState<string | null>(null);
+
+  // Keep the suggested name free while the user has not typed one.
+  const suggestion = suggestName(clusters);
+  React.useEffect(() => {
+    if (!nameEdited && form.name !== suggestion) {
+      setForm(f => ({ ...f, name: suggestion }));
+    }
+  }, [nameEdited, suggestion, form.name]);
+
+  const limits = sparkLimits(me?.quota);
+  const left = limitsLeft(limits, usedAmounts(clusters, me?.name));
+  const bounds = formBounds(form, left);
+  const check = checkForm(form, left);
+  const leftText = describeLeft(limits, left);
+
+  const set =
+    (key: keyof ICreateForm) =>
+    (event: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>): void => {
+      const value = event.target.value;
+      if (key === 'name') {
+        setNameEdited(true);
+      }
+      setForm(f => ({ ...f, [key]: value }));
+      setError(null);
+    };
+
+  const submit = async (event: React.FormEvent): Promise<void> => {
+    event.preventDefault();
+    if (!check.ok || busy) {
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      await onCreate(check.request);
+      setNameEdited(false);
+      setForm(f => ({ ...f, name: '' }));
+    } catch (reason) {
+      setError(reason instanceof Error ? reason.message : String(reason));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form
+      className="jp-labdeck-spark-create"
+      aria-label="Create a Spark cluster"
+      onSubmit={event => void submit(event)}
+    >
+      <h3 className="jp-labdeck-spark-heading">New cluster</h3>
+      {leftText && (
+        <p className="jp-labdeck-muted" data-testid="labdeck-spark-limits">
+          Left: {leftText}
+        </p>
+      )}
+      <fieldset className="jp-labdeck-spark-fields" disabled={busy}>
+        <label className="jp-labdeck-spark-field jp-mod-wide">
+          Name
+          <InputGroup
+            type="text"
+            value={form.name}
+            maxLength={63}
+            required
+            data-testid="labdeck-spark-create-name"
+            onChange={set('name')}
+          />
+        </label>
+        <label className="jp-labdeck-spark-field">
+          Workers
+          <InputGroup
+            type="number"
+            min={1}
+            max={bounds.maxWorkers ?? undefined}
+            step={1}
+            value={form.workers}
+            required
+            data-testid="labdeck-spark-create-workers"
+            onChange={set('workers')}
+          />
+        </label>
+        <label className="jp-labdeck-spark-field">
+          Cores per worker
+          <InputGroup
+            type="number"
+            min={1}
+            max={bounds.maxCores ?? undefined}
+            step={1}
+            value={form.cores}
+            required
+            data-testid="labdeck-spark-create-cores"
+            onChange={set('cores')}
+          />
+        </label>
+        <label className="jp-labdeck-spark-field">
+          Memory per worker
+          <HTMLSelect
+            value={form.memory}
+            data-testid="labdeck-spark-create-memory"
+            onChange={set('memory')}
+            options={bounds.memory}
+          />
+        </label>
+        <label className="jp-labdeck-spark-field">
+          Idle timeout (min)
+          <InputGroup
+            type="number"
+            min={MIN_IDLE_MINUTES}
+            max={MAX_IDLE_MINUTES}
+            step={1}
+            value={form.idleMinutes}
+            required
+            title="Terminate the cluster after this long with nothing running on it"
+            data-testid="labdeck-spark-create-idle"
+            onChange={set('idleMinutes')}
+          />
+        </label>
+      </fieldset>
+      {!check.ok && (
+        <ul
+          className="jp-labdeck-spark-problems"
+          role="status"
+          data-testid="labdeck-spark-create-problems"
+        >
+          {check.problems.map(problem => (
+            <li key={problem}>{problem}</li>
+          ))}
+        </ul>
+      )}
+      <Button
+        type="submit"
+        className="jp-mod-styled jp-mod-accept"
+        small
+        disabled={busy || !check.ok}
+        data-testid="labdeck-spark-create-submit"
+      >
+        {busy ? 'Creating…' : 'Create cluster'}
+      </Button>
+      {error && (
+        <p
+          className="jp-labdeck-error"
+          role="alert"
+          data-testid="labdeck-spark-create-error"
+        >
+          {error}
+        </p>
+      )}
+    </form>
+  );
+}
