@@ -1,0 +1,71 @@
+"""The Spark story in the browser: create a cluster in the panel, Connect, open a PySpark
+notebook, run %%sql on real Spark, then terminate from the panel."""
+
+from browser_support import (
+    SCREENSHOTS,
+    log_in,
+    new_page,
+    open_sidebar,
+    start_from_spawn_page,
+    wait_for_lab,
+)
+from playwright.sync_api import expect
+from spark_support import processes_named
+
+SPARK_TIMEOUT_MS = 150_000
+
+
+def test_create_connect_and_query_from_a_pyspark_notebook(labdeck, browser):
+    name = "sparkstudent"
+    labdeck.create_user(name)
+    page = new_page(browser, height=1000)
+    try:
+        log_in(page, labdeck, name, "spark-student-pw")
+        start_from_spawn_page(page, labdeck, name)
+        wait_for_lab(page, name)
+        open_sidebar(page)
+
+        panel = page.locator("[data-testid=labdeck-spark-panel]")
+        panel.locator("[data-testid=labdeck-spark-create-name]").fill("class-demo")
+        panel.locator("[data-testid=labdeck-spark-create-memory]").select_option("512m")
+        panel.locator("[data-testid=labdeck-spark-create-submit]").click()
+        cluster = panel.locator("[data-testid=labdeck-spark-cluster]").first
+        expect(cluster).to_have_attribute("data-state", "RUNNING", timeout=SPARK_TIMEOUT_MS)
+        cluster_id = cluster.get_attribute("data-cluster-id")
+
+        cluster.locator("[data-testid=labdeck-spark-connect]").click()
+        expect(panel.locator("[data-testid=labdeck-spark-connected]")).to_contain_text("class-demo")
+        panel.locator("[data-testid=labdeck-spark-new-notebook]").click()
+
+        notebook = page.locator(".jp-NotebookPanel:visible")
+        expect(notebook.locator(".jp-KernelName, .jp-Toolbar-kernelName").first).to_contain_text(
+            "PySpark", timeout=60_000
+        )
+        # the kernel is up before the cell is typed and run
+        expect(notebook.locator(".jp-Notebook-ExecutionIndicator").first).to_have_attribute(
+            "data-status", "idle", timeout=60_000
+        )
+        cell = notebook.locator(".jp-Cell .cm-content").first
+        cell.click()
+        page.keyboard.insert_text("%%sql -o answer\nSELECT 6 * 7 AS answer")
+        expect(cell).to_contain_text("SELECT 6 * 7 AS answer")
+        page.keyboard.press("Shift+Enter")
+        output = notebook.locator(".jp-Cell .jp-OutputArea").first
+        expect(output).to_contain_text("42", timeout=SPARK_TIMEOUT_MS)
+        page.screenshot(path=str(SCREENSHOTS / "spark-notebook.png"))
+
+        sessions = labdeck.service("GET", f"/clusters/{cluster_id}/livy/sessions").json()[
+            "sessions"
+        ]
+        assert [s["owner"] for s in sessions] == [name]
+
+        cluster.locator("[data-testid=labdeck-spark-terminate]").click()
+        page.locator(".jp-Dialog-button.jp-mod-accept").click()
+        expect(cluster).to_have_attribute("data-state", "TERMINATED", timeout=120_000)
+        assert processes_named(cluster_id) == set()
+    except Exception:
+        page.screenshot(path="/tmp/spark-failure.png")
+        raise
+    finally:
+        page.close()
+    labdeck.stop_server(name)
