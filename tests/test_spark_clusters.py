@@ -236,3 +236,12 @@ def test_a_service_restart_re_adopts_running_clusters(labdeck, owner, running):
     assert cluster["state"] == "RUNNING" and cluster["workers_alive"] == 1
     statement = run_statement(labdeck, token, running["id"], session_id, "21 * 2")
     assert statement["output"]["data"]["text/plain"] == "42"
+
+    # the application's own UI, through the master's proxy and labdeck's
+    session = labdeck.service(
+        "GET", f"/clusters/{running['id']}/livy/sessions/{session_id}", token=token
+    ).json()
+    ui = labdeck.request("GET", session["appInfo"]["sparkUiUrl"], token=token)
+    assert ui.status_code == 302
+    jobs = labdeck.request("GET", ui.headers["Location"], token=token)
+    assert jobs.status_code == 200 and "Spark Jobs" in jobs.text
