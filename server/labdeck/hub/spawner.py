@@ -12,6 +12,7 @@ import html
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 from jupyterhub.spawner import SimpleLocalProcessSpawner, SpawnException, set_user_setuid
@@ -202,6 +203,19 @@ class LabdeckSpawner(SimpleLocalProcessSpawner):
             # the server died without being asked to
             await self._end_session("crash")
         return status
+
+    async def wait_for_death(self, timeout=10):
+        """Poll every death_interval until the process is gone.
+
+        JupyterHub's default backs off exponentially (0.1, 0.2, 0.4, 0.8, 1.6 s...), which
+        can double the time a stop takes; a deadline should end a session promptly.
+        """
+        give_up = time.monotonic() + timeout
+        while time.monotonic() < give_up:
+            if await self.poll() is not None:
+                return True
+            await asyncio.sleep(self.death_interval)
+        return False
 
     async def stop(self, now=False):
         self._stopping = True
