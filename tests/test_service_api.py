@@ -10,7 +10,13 @@ def test_me_for_a_user(labdeck, new_user):
     response = labdeck.request("GET", f"{API}/me", token=token)
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("application/json")
-    assert response.json() == {"name": name, "kind": "user", "admin": False, "groups": []}
+    me = response.json()
+    assert {k: me[k] for k in ("name", "kind", "admin", "groups")} == {
+        "name": name,
+        "kind": "user",
+        "admin": False,
+        "groups": [],
+    }
 
 
 def test_me_for_the_admin_token(labdeck):
@@ -54,11 +60,14 @@ def test_openapi_document_is_served_and_matches_the_routes(labdeck, new_user):
     document = labdeck.request("GET", f"{API}/openapi.json", token=token).json()
     assert document["openapi"].startswith("3.")
     assert document["servers"][0]["url"] == API
-    assert {"/me", "/openapi.json"} <= set(document["paths"])
-    # every documented GET answers (no parameters yet)
+    assert {"/me", "/openapi.json", "/clusters", "/admin/usage"} <= set(document["paths"])
+    # every documented GET without parameters answers: users, or admins for admin paths
     for path, operations in document["paths"].items():
         if "{" not in path and "get" in operations:
-            assert labdeck.request("GET", API + path, token=token).status_code == 200, path
+            caller = "admin" if path.startswith("/admin/") else token
+            assert labdeck.request("GET", API + path, token=caller).status_code == 200, path
+            if caller == "admin":
+                assert labdeck.request("GET", API + path, token=token).status_code == 403
 
 
 def test_landing_page_redirects_a_browser_to_hub_login(labdeck):
