@@ -204,6 +204,19 @@ def test_terminate_leaves_no_process(labdeck, new_user):
     assert session["state"] in ("killed", "dead")
 
 
+def test_terminating_a_starting_cluster_leaves_no_process(labdeck, new_user):
+    name, token = new_user("impatient")
+    cluster = create_cluster(labdeck, token, "hasty", workers=2)
+    wait_for(lambda: processes_named(cluster["id"]), 30, 0.05, "the first Spark process to start")
+    response = labdeck.service("DELETE", f"/clusters/{cluster['id']}", token=token)
+    assert response.status_code == 204
+    assert processes_named(cluster["id"]) == set()
+    after = labdeck.service("GET", f"/clusters/{cluster['id']}", token=token).json()
+    assert after["state"] == "TERMINATED"
+    entries = labdeck.service("GET", f"/sessions?user={name}").json()
+    assert all(e["ended"] is not None for e in entries)
+
+
 def test_an_idle_cluster_terminates_itself(labdeck, new_user):
     _, token = new_user("idler")
     cluster = create_cluster(labdeck, token, "idle", idle_timeout_seconds=3)

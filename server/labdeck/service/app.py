@@ -135,9 +135,7 @@ class LabdeckService(Application):
         )
         spark_root = Path(self.state_dir) / "spark"
         backend = LocalSparkBackend(spark_root, self.base_url.rstrip("/") + "/clusters", self.log)
-        self.clusters = ClusterManager(
-            self.db, self.policy, backend, SparkClusters(parent=self), self.log
-        )
+        self.clusters = ClusterManager(self.db, backend, SparkClusters(parent=self), self.log)
         self.livy = LivyGateway(self.db, self.clusters, spark_root, self.log)
         self.clusters.livy = self.livy
         self.web_app = self.make_web_app()

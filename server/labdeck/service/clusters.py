@@ -4,6 +4,7 @@ States: STARTING -> RUNNING -> TERMINATING -> TERMINATED, or FAILED with a reaso
 """
 
 import asyncio
+import contextlib
 import secrets
 from datetime import datetime, timedelta
 
@@ -11,7 +12,6 @@ from sqlalchemy import select
 from traitlets import Float, Int
 from traitlets.config import Configurable
 
-from ..quota.policy import QuotaPolicy
 from ..quota.usage import human_duration
 from ..spark.local import LocalSparkBackend, RunningCluster, StartError
 from ..spark.spec import ClusterSpec, spark_memory
@@ -34,20 +34,16 @@ class SparkClusters(Configurable):
 
 
 class ClusterManager:
-    def __init__(self, db, policy: QuotaPolicy, backend: LocalSparkBackend, config, log):
+    """Clusters of all users; limits come from each user's quota (`spark` section)."""
+
+    def __init__(self, db, backend: LocalSparkBackend, config: SparkClusters, log):
         self.db = db
-        self.policy = policy
         self.backend = backend
         self.config = config
         self.log = log
         self.livy = None  # set by the app: sessions count as activity
-        self._tasks: set[asyncio.Task] = set()
+        self._starting: dict[str, asyncio.Task] = {}
         self._checker: asyncio.Task | None = None
-
-    def _background(self, coro) -> None:
-        task = asyncio.create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     # -- queries --------------------------------------------------------------------------
     def get(self, cluster_id: str) -> Cluster | None:
@@ -94,7 +90,9 @@ class ClusterManager:
         )
         with self.db.session() as db:
             db.add(cluster)
-        self._background(self._start(cluster.id, spec))
+        task = asyncio.create_task(self._start(cluster.id, spec))
+        self._starting[cluster.id] = task
+        task.add_done_callback(lambda _: self._starting.pop(cluster.id, None))
         return cluster
 
     def _check(self, user: str, spec: ClusterSpec, limits: dict) -> None:
@@ -139,6 +137,10 @@ class ClusterManager:
 
         try:
             await self.backend.start(cluster_id, spec, running, progress)
+        except asyncio.CancelledError:
+            # terminated while starting: stop what did start, then let terminate() record it
+            await self.backend.terminate(cluster_id, list(running.pids))
+            raise
         except (StartError, OSError) as e:
             self.log.warning("Cluster %s failed to start: %s", cluster_id, e)
             await self.backend.terminate(cluster_id, list(running.pids))
@@ -181,12 +183,11 @@ class ClusterManager:
             except Exception:
                 # sessions' drivers die with the master anyway; never keep the JVMs
                 self.log.exception("Stopping the sessions of %s failed", cluster_id)
-        # a start in progress keeps adding pids: wait for it to settle briefly
-        for _ in range(50):
-            cluster = self.get(cluster_id)
-            if cluster.progress.get("step") != "Queued" or cluster.pids:
-                break
-            await asyncio.sleep(0.1)
+        starting = self._starting.get(cluster_id)
+        if starting is not None:
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starting
         await self.backend.terminate(cluster_id, list(self.get(cluster_id).pids))
         self._finish(cluster_id, state, reason)
 
