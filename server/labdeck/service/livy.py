@@ -271,7 +271,7 @@ class LivyGateway:
     async def delete(self, session: LivySession, reason: str = "Deleted by its owner.") -> None:
         if session.port is not None and process_alive(session.pid, DRIVER_MARK):
             try:
-                await self.driver(session, "POST", "/shutdown")
+                await self.driver(session, "POST", "/shutdown", {})
             except APIError:
                 pass
         if session.pid:

@@ -132,6 +132,9 @@ class _Handler(BaseHTTPRequestHandler):
     """Parses, authenticates and routes one request; answers JSON."""
 
     protocol_version = "HTTP/1.1"  # keep-alive: the gateway polls statements often
+    # headers and body go out in two writes: without TCP_NODELAY, Nagle's algorithm and
+    # the client's delayed ACK add ~40 ms to every kept-alive request
+    disable_nagle_algorithm = True
     server_version = "labdeck-spark-driver"
     server: DriverHTTPServer
 
