@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from jupyterhub.spawner import SimpleLocalProcessSpawner, SpawnException, set_user_setuid
+from tornado import httpclient
 from traitlets import Bool, Float, Integer, Unicode, default
 
 from ..quota.profiles import RuntimeProfiles
@@ -150,7 +151,9 @@ class LabdeckSpawner(SimpleLocalProcessSpawner):
         try:
             if self.isolation:
                 await self._prepare_system_user()
-            return await super().start()
+            address = await super().start()
+            await self._wait_until_answering(*address)
+            return address
         except Exception:
             await self._end_session("crash")
             raise
@@ -181,6 +184,23 @@ class LabdeckSpawner(SimpleLocalProcessSpawner):
         if self.isolation:
             env["USER"] = self.system_user
         return env
+
+    async def _wait_until_answering(self, ip: str, port: int) -> None:
+        """Return once the server answers (polled every 50 ms).
+
+        The hub then checks it once and finds it up; its own check backs off
+        exponentially and, alone, often finds a ready server a second or more late.
+        A server that dies or stays silent is left for the hub to report as usual.
+        """
+        url = f"http://{ip}:{port}{self.server.base_url}api"
+        client = httpclient.AsyncHTTPClient()
+        give_up = time.monotonic() + self.http_timeout
+        while time.monotonic() < give_up and await super().poll() is None:
+            try:
+                await client.fetch(url, request_timeout=2, raise_error=False)
+                return
+            except (OSError, httpclient.HTTPClientError):  # not listening yet, or timed out
+                await asyncio.sleep(0.05)
 
     async def _begin_session(self, profile) -> dict:
         self._report(10, f"Checking your {profile.display_name} quota")

@@ -1,4 +1,8 @@
-"""The proxy handler: the user's lab to the labdeck service, as the server's owner."""
+"""Handlers of the lab's own labdeck API: the proxy to the service, and Spark connect.
+
+Both act for the server's owner only (an admin who opens someone's server may not
+borrow their identity), and answer errors as JSON.
+"""
 
 import json
 
@@ -21,35 +25,29 @@ ERROR_CODES = {
 }
 
 
-def _check_owner(handler) -> None:
-    name = getattr(handler.current_user, "username", None)
-    owner = handler.extension.owner
-    if owner and name != owner:
-        raise web.HTTPError(403, f"Only {owner} can use labdeck from this server.")
-
-
-def _write_json_error(handler, status_code, **kwargs) -> None:
-    exc = kwargs.get("exc_info", (None, None, None))[1]
-    message = getattr(exc, "log_message", None) or handler._reason
-    handler.set_header("Content-Type", "application/json")
-    error = ERROR_CODES.get(status_code, "error")
-    handler.finish(json.dumps({"error": error, "message": message}))
-
-
-class ServiceProxyHandler(APIHandler):
-    """Every verb is forwarded; only the server's owner may use it."""
-
+class LabdeckHandler(APIHandler):
     def initialize(self, extension):
         self.extension = extension
 
-    def _check_owner(self):
-        _check_owner(self)
+    def check_owner(self) -> None:
+        name = getattr(self.current_user, "username", None)
+        owner = self.extension.owner
+        if owner and name != owner:
+            raise web.HTTPError(403, f"Only {owner} can use labdeck from this server.")
 
     def write_error(self, status_code, **kwargs):
-        _write_json_error(self, status_code, **kwargs)
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        message = getattr(exc, "log_message", None) or self._reason
+        self.set_header("Content-Type", "application/json")
+        error = ERROR_CODES.get(status_code, "error")
+        self.finish(json.dumps({"error": error, "message": message}))
+
+
+class ServiceProxyHandler(LabdeckHandler):
+    """Every verb is forwarded to the service with the server's hub token."""
 
     async def _forward(self, path: str):
-        self._check_owner()
+        self.check_owner()
         if not self.extension.service_url:
             raise web.HTTPError(502, "labdeck is not configured on this server (no service URL).")
         url = self.extension.service_url.rstrip("/") + "/api/v1/" + path
@@ -105,24 +103,18 @@ class ServiceProxyHandler(APIHandler):
         await self._forward(path)
 
 
-class SparkConnectHandler(APIHandler):
+class SparkConnectHandler(LabdeckHandler):
     """Connect this lab's PySpark notebooks (sparkmagic) to one of the owner's clusters."""
-
-    def initialize(self, extension):
-        self.extension = extension
-
-    def write_error(self, status_code, **kwargs):
-        _write_json_error(self, status_code, **kwargs)
 
     @web.authenticated
     def get(self):
-        _check_owner(self)
+        self.check_owner()
         config = read_config() or {}
         self.finish(json.dumps({"cluster": config.get(MARKER), "config_path": str(config_path())}))
 
     @web.authenticated
     async def post(self):
-        _check_owner(self)
+        self.check_owner()
         body = self.get_json_body() or {}
         cluster_id = body.get("cluster_id")
         if not isinstance(cluster_id, str) or not cluster_id:
