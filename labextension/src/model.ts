@@ -1,7 +1,7 @@
 import { Token } from '@lumino/coreutils';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { LabdeckRequestError, requestAPI } from './request';
+import { asRequestError, LabdeckRequestError, requestAPI } from './request';
 import {
   DEFAULT_REFRESH_INTERVAL_SECONDS,
   IMe,
@@ -123,14 +123,7 @@ export class LabdeckModel {
       this._failures = 0;
       this._lastUpdated = Date.now();
     } catch (reason) {
-      this._error =
-        reason instanceof LabdeckRequestError
-          ? reason
-          : new LabdeckRequestError(
-              reason instanceof Error ? reason.message : String(reason),
-              0,
-              'unknown_error'
-            );
+      this._error = asRequestError(reason);
       this._failures += 1;
     } finally {
       this._pending = null;

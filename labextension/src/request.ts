@@ -135,3 +135,14 @@ namespace Private {
     };
   }
 }
+
+/** Any failure as a LabdeckRequestError (network errors and bugs included). */
+export function asRequestError(reason: unknown): LabdeckRequestError {
+  return reason instanceof LabdeckRequestError
+    ? reason
+    : new LabdeckRequestError(
+        reason instanceof Error ? reason.message : String(reason),
+        0,
+        'unknown_error'
+      );
+}

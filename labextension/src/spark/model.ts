@@ -1,6 +1,6 @@
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { LabdeckRequestError } from '../request';
+import { asRequestError, LabdeckRequestError } from '../request';
 import { ISparkAPI, SparkAPI } from './api';
 import {
   detailsToFetch,
@@ -185,14 +185,7 @@ export class SparkModel {
       this._error = null;
       this._failures = 0;
     } catch (reason) {
-      this._error =
-        reason instanceof LabdeckRequestError
-          ? reason
-          : new LabdeckRequestError(
-              reason instanceof Error ? reason.message : String(reason),
-              0,
-              'unknown_error'
-            );
+      this._error = asRequestError(reason);
       this._failures += 1;
     } finally {
       this._pending = null;
