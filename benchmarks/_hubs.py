@@ -5,6 +5,7 @@ find (and end, by pid) anything a hub's own shutdown missed.
 """
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -280,3 +281,22 @@ def stop_and_wait(hub: Hub, name: str) -> None:
             return
         time.sleep(0.1)
     raise BenchmarkError(f"{hub.name}: {name}'s server did not stop within {STOP_TIMEOUT} s")
+
+
+def report_failure(benchmark: str, error: Exception, hubs: list[Hub]) -> None:
+    """Say what broke, with the end of each hub's log to see why."""
+    print(f"{benchmark} benchmark failed: {error}", file=sys.stderr)
+    for hub in hubs:
+        print(f"--- last lines of the {hub.name} hub log ---\n{log_tail(hub)}", file=sys.stderr)
+
+
+def clean_up(root: Path, hubs: list[Hub], keep: bool = False) -> None:
+    """Stop the hubs, then anything still running under root; remove root unless kept."""
+    for hub in hubs:
+        stop_hub(hub)
+    # Belt and braces: nothing this run started may outlive it.
+    end_processes(pids_running_under(root))
+    if keep:
+        print(f"kept {root}", file=sys.stderr)
+    else:
+        shutil.rmtree(root, ignore_errors=True)

@@ -39,7 +39,6 @@ import json
 import math
 import os
 import re
-import shutil
 import sys
 import tempfile
 import time
@@ -53,13 +52,11 @@ from _hubs import (
     POLL_SECONDS,
     BenchmarkError,
     Hub,
+    clean_up,
     create_user,
-    end_processes,
     launch_labdeck_hub,
-    log_tail,
-    pids_running_under,
+    report_failure,
     spawn_and_wait,
-    stop_hub,
     wait_until_hub_ready,
 )
 
@@ -422,16 +419,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         results, loads = run(args, root, hubs)
     except (BenchmarkError, requests.RequestException, OSError, ValueError, KeyError) as e:
-        print(f"enforcement benchmark failed: {e}", file=sys.stderr)
-        for hub in hubs:
-            print(f"--- last lines of the {hub.name} hub log ---\n{log_tail(hub)}", file=sys.stderr)
+        report_failure("enforcement", e, hubs)
         return 1
     finally:
-        for hub in hubs:
-            stop_hub(hub)
-        # Belt and braces: nothing this run started may outlive it.
-        end_processes(pids_running_under(root))
-        shutil.rmtree(root, ignore_errors=True)
+        clean_up(root, hubs)
 
     summary = summarize(results)
     print_report(summary, loads)

@@ -54,7 +54,6 @@ import argparse
 import importlib.util
 import json
 import os
-import shutil
 import signal
 import statistics
 import subprocess
@@ -71,15 +70,15 @@ from _hubs import (
     POLL_SECONDS,
     BenchmarkError,
     Hub,
+    clean_up,
     create_user,
     end_processes,
     free_port,
     is_running,
     launch_labdeck_hub,
-    log_tail,
     pids_running_under,
+    report_failure,
     restore_default_signals,
-    stop_hub,
     wait_until_hub_ready,
 )
 
@@ -1045,23 +1044,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         reps, loads = run(args, root, hubs, started)
     except (BenchmarkError, requests.RequestException, OSError, ValueError, KeyError) as e:
-        print(f"spark benchmark failed: {e}", file=sys.stderr)
-        for hub in hubs:
-            print(f"--- last lines of the {hub.name} hub log ---\n{log_tail(hub)}", file=sys.stderr)
+        report_failure("spark", e, hubs)
         return 1
     finally:
         # Baseline clusters and sessions, each the leader of its own process group;
         # only pids still working inside our temp dir (a pid may have been reused).
         ours = set(pids_running_under(root))
         stop_group([pid for pid in started if pid in ours], timeout=10)
-        for hub in hubs:
-            stop_hub(hub)
-        # Belt and braces: nothing this run started may outlive it.
-        end_processes(pids_running_under(root))
-        if args.keep:
-            print(f"kept {root}", file=sys.stderr)
-        else:
-            shutil.rmtree(root, ignore_errors=True)
+        clean_up(root, hubs, keep=args.keep)
 
     summary = summarize(reps)
     print_report(summary, args, loads)

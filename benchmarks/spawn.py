@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import secrets
-import shutil
 import statistics
 import sys
 import tempfile
@@ -40,16 +39,14 @@ from _hubs import (
     VENV_BIN,
     BenchmarkError,
     Hub,
+    clean_up,
     create_user,
-    end_processes,
     free_port,
     launch,
     launch_labdeck_hub,
-    log_tail,
-    pids_running_under,
+    report_failure,
     spawn_and_wait,
     stop_and_wait,
-    stop_hub,
     wait_until_hub_ready,
 )
 
@@ -209,16 +206,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         scenarios = run(args, root, hubs)
     except (BenchmarkError, requests.RequestException, OSError) as e:
-        print(f"spawn benchmark failed: {e}", file=sys.stderr)
-        for hub in hubs:
-            print(f"--- last lines of the {hub.name} hub log ---\n{log_tail(hub)}", file=sys.stderr)
+        report_failure("spawn", e, hubs)
         return 1
     finally:
-        for hub in hubs:
-            stop_hub(hub)
-        # Belt and braces: nothing this run started may outlive it.
-        end_processes(pids_running_under(root))
-        shutil.rmtree(root, ignore_errors=True)
+        clean_up(root, hubs)
 
     print_table(scenarios)
     ratio = scenarios["1 user"]["ratio"]
