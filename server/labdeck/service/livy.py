@@ -27,6 +27,7 @@ DRIVER_MARK = "labdeck.spark.driver"  # in every driver's command line
 FINAL_STATES = ("dead", "killed", "error", "success")
 DRIVER_START_TIMEOUT = 120
 LOG_LINES = 200
+LOG_TAIL_BYTES = 64 * 1024
 # Livy session properties sparkmagic may send, and the Spark settings they become.
 SPARK_PROPERTIES = {
     "driverMemory": "spark.driver.memory",
@@ -240,12 +241,24 @@ class LivyGateway:
             row = db.get(LivySession, session.id)
             row.last_heartbeat = utcnow()
 
-    def log_lines(self, session: LivySession) -> list[str]:
+    def log_lines(self, session: LivySession, tail_bytes: int | None = None) -> list[str]:
+        """The driver's output and log, then why the session ended if it did.
+
+        tail_bytes reads only the end of each file: session objects carry the last lines
+        and clients poll them often, while the logs grow for as long as the session lives.
+        """
         lines = []
         for name in ("driver.out", "driver.log"):
             path = self._dir(session) / name
-            if path.exists():
-                lines += path.read_text(errors="replace").splitlines()
+            if not path.exists():
+                continue
+            with path.open("rb") as f:
+                if tail_bytes is not None and f.seek(0, os.SEEK_END) > tail_bytes:
+                    f.seek(-tail_bytes, os.SEEK_END)
+                    f.readline()  # drop the partial first line
+                else:
+                    f.seek(0)
+                lines += f.read().decode(errors="replace").splitlines()
         if session.reason:
             lines.append(session.reason)
         return lines
@@ -264,7 +277,7 @@ class LivyGateway:
                 "driverLogUrl": None,
                 "sparkUiUrl": f"{base_ui}/proxy/{session.app_id}/" if session.app_id else None,
             },
-            "log": self.log_lines(session)[-LOG_LINES:],
+            "log": self.log_lines(session, tail_bytes=LOG_TAIL_BYTES)[-LOG_LINES:],
         }
 
     # -- stopping -------------------------------------------------------------------------
