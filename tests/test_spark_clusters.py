@@ -172,8 +172,16 @@ def test_abandoned_sessions_are_cleaned_up_by_heartbeat(labdeck, owner, running)
     # nobody asks about the session any more: its driver goes away on its own
     app = f"-livy-{session_id}".encode()
     wait_for(lambda: not _driver_running(app), 60, 0.5, "the abandoned driver to stop")
-    session = labdeck.service("GET", f"{base}/{session_id}", token=token).json()
-    assert session["state"] in ("killed", "dead")
+    session = wait_for(
+        lambda: (
+            (s := labdeck.service("GET", f"{base}/{session_id}", token=token).json())
+            and s["state"] in ("killed", "dead")
+            and s
+        ),
+        30,
+        0.2,
+        "the session to be recorded as ended",
+    )
     assert "No heartbeat" in session["log"][-1]
 
 

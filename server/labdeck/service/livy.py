@@ -282,6 +282,7 @@ class LivyGateway:
 
     # -- stopping -------------------------------------------------------------------------
     async def delete(self, session: LivySession, reason: str = "Deleted by its owner.") -> None:
+        self._update(session.id, reason=reason)  # why, before anyone can see it gone
         if session.port is not None and process_alive(session.pid, DRIVER_MARK):
             try:
                 await self.driver(session, "POST", "/shutdown", {})
@@ -293,7 +294,6 @@ class LivyGateway:
             row = db.get(LivySession, session.id)
             if row.state not in FINAL_STATES:
                 row.state = "killed"
-            row.reason = reason
 
     async def _kill(self, pid: int, grace: float = 10) -> None:
         deadline = time.monotonic() + grace
