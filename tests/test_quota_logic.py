@@ -4,13 +4,9 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from labdeck.quota.policy import (
-    QuotaError,
-    QuotaPolicy,
-    ResetRule,
-    merge_override,
-    validate_quota_document,
-)
+from labdeck.capabilities import quota_sections
+from labdeck.quota.policy import QuotaPolicy, ResetRule, merge_override
+from labdeck.quota.sections import QuotaError, QuotaSection, validate_quota_document
 from labdeck.quota.usage import (
     Interval,
     budget_window,
@@ -69,12 +65,28 @@ def test_user_override_wins_over_groups():
         ({"cpu": {"daily_seconds": True}}, "whole number"),
         ({"cpu": 7}, "must be an object"),
         ({"storage_bytes": "10GB"}, "whole number"),
+        ({"spark": {"gpus": 1}}, "Unknown field(s) in 'spark': gpus"),
+        ({"spark": 3}, "'spark' must be an object with clusters, workers, cores"),
+        ({"spark": {"cores": -2}}, "'spark.cores' must be a whole number of at least 0"),
     ],
 )
 def test_invalid_quota_documents_are_explained(document, words):
     with pytest.raises(QuotaError, match=None) as error:
-        validate_quota_document(document, ["cpu", "gpu"])
+        validate_quota_document(document, ["cpu", "gpu"], quota_sections())
     assert words in str(error.value)
+
+
+def test_a_capability_declares_its_section_once():
+    """A new capability's section is valid, defaulted and merged with no other change."""
+    tpus = QuotaSection("tpus", {"chips": "TPU chips"}, default={"chips": 1})
+    document = {"tpus": {"chips": 2}, "spark": {"cores": None}}
+    assert validate_quota_document(document, ["cpu"], [*quota_sections(), tpus]) == document
+    with pytest.raises(QuotaError, match="Unknown quota field 'tpus'"):
+        validate_quota_document({"tpus": {"chips": 2}}, ["cpu"], quota_sections())
+    assert tpus.refusal({"chips": 2}, {"chips": 1}, {"chips": 2}) == ("chips", 2, 1, 2)
+    assert tpus.refusal({"chips": 2}, {"chips": 1}, {"chips": 1}) is None
+    assert tpus.left({"chips": 2}, {"chips": 1}) == {"chips": 1}
+    assert QuotaPolicy().quota_for([])["spark"]["clusters"] == 2  # spark's declared default
 
 
 def test_partial_updates_merge_and_null_removes():

@@ -5,6 +5,7 @@ import ipaddress
 import os
 import signal
 import time
+from datetime import datetime, timedelta
 
 import pytest
 from labdeck_process import alive, wait_for
@@ -151,10 +152,19 @@ def test_unsupported_session_kinds_are_400(labdeck, owner, running):
         assert "pyspark" in response.json()["message"]
 
 
+def ledger(labdeck, user, kind=None):
+    query = f"/ledger?user={user}" + (f"&kind={kind}" if kind else "")
+    return labdeck.service("GET", query).json()
+
+
 def test_cluster_core_time_goes_into_the_ledger_and_report(labdeck, owner, running):
-    name, _ = owner
-    entries = labdeck.service("GET", f"/sessions?user={name}").json()
-    assert any(e["profile"] == "spark" for e in entries)
+    name, token = owner
+    entries = ledger(labdeck, name, "cluster")
+    assert [(e["profile"], e["resource_id"]) for e in entries] == [("spark", running["id"])]
+    assert entries[0]["ended"] is None and entries[0]["cores"] == 1
+    # a cluster is no lab session: `me` and `sessions` say the user has none
+    assert labdeck.service("GET", "/me", token=token).json()["session"] is None
+    assert labdeck.service("GET", f"/sessions?user={name}").json() == []
 
     def spark_row():
         rows = labdeck.service("GET", "/admin/usage").json()["rows"]
@@ -163,6 +173,45 @@ def test_cluster_core_time_goes_into_the_ledger_and_report(labdeck, owner, runni
 
     row = wait_for(spark_row, 10, 0.5, "a second of cluster time")
     assert row["core_seconds"] == row["seconds"]  # a one-core cluster
+
+
+def assert_core_seconds_match(labdeck, user, cluster):
+    """The report counts the cluster's running time so far, within 2 s, times its cores."""
+    started = datetime.fromisoformat(cluster["started"]).timestamp()
+    before = time.time() - started
+    report = labdeck.service("GET", "/admin/usage").json()["rows"]
+    after = time.time() - started
+    row = next(r for r in report if r["user"] == user and r["profile"] == "spark")
+    cores = cluster["spec"]["workers"] * cluster["spec"]["worker_cores"]
+    assert before - 2 <= row["core_seconds"] / cores <= after + 2, (row, before, after)
+
+
+def test_a_lab_session_and_a_cluster_never_close_each_others_entries(labdeck, new_user):
+    name, token = new_user("both")
+    cluster = wait_state(labdeck, token, create_cluster(labdeck, token, "beside")["id"])
+    labdeck.start_server(name)
+    me = labdeck.service("GET", "/me", token=token).json()
+    assert me["session"]["profile"] == "cpu"
+    assert me["resources"]["spark"]["in_use"]["clusters"] == 1
+    # an admin's quota change moves the lab's deadline and leaves the cluster alone
+    changed = labdeck.set_quota(name, {"cpu": {"session_seconds": 3600}})
+    assert changed["cpu"]["session_seconds"] == 3600
+    me = labdeck.service("GET", "/me", token=token).json()
+    lab_started = datetime.fromisoformat(me["session"]["started"])
+    assert datetime.fromisoformat(me["session"]["deadline"]) == lab_started + timedelta(hours=1)
+    labdeck.stop_server(name)
+    (lab,) = ledger(labdeck, name, "session")
+    assert lab["end_reason"] == "user"
+    (entry,) = ledger(labdeck, name, "cluster")
+    assert entry["ended"] is None
+    # a refused spawn closes nothing either
+    labdeck.set_quota(name, {"cpu": {"session_seconds": 0}})
+    assert labdeck.spawn(name).status_code >= 400
+    assert ledger(labdeck, name, "cluster")[0]["ended"] is None
+    assert_core_seconds_match(labdeck, name, cluster)
+    labdeck.service("DELETE", f"/clusters/{cluster['id']}", token=token)
+    (entry,) = ledger(labdeck, name, "cluster")
+    assert entry["end_reason"] == "terminated"
 
 
 def test_abandoned_sessions_are_cleaned_up_by_heartbeat(labdeck, owner, running):
@@ -221,8 +270,7 @@ def test_terminating_a_starting_cluster_leaves_no_process(labdeck, new_user):
     assert processes_named(cluster["id"]) == set()
     after = labdeck.service("GET", f"/clusters/{cluster['id']}", token=token).json()
     assert after["state"] == "TERMINATED"
-    entries = labdeck.service("GET", f"/sessions?user={name}").json()
-    assert all(e["ended"] is not None for e in entries)
+    assert all(e["ended"] is not None for e in ledger(labdeck, name))
 
 
 def test_an_idle_cluster_terminates_itself(labdeck, new_user):
@@ -235,7 +283,7 @@ def test_an_idle_cluster_terminates_itself(labdeck, new_user):
 
 
 def test_a_service_restart_re_adopts_running_clusters(labdeck, owner, running):
-    _, token = owner
+    name, token = owner
     session_id = livy_session(labdeck, token, running["id"])
     service = next(
         pid
@@ -255,6 +303,10 @@ def test_a_service_restart_re_adopts_running_clusters(labdeck, owner, running):
     assert time.monotonic() - started < 60
     cluster = labdeck.service("GET", f"/clusters/{running['id']}", token=token).json()
     assert cluster["state"] == "RUNNING" and cluster["workers_alive"] == 1
+    # its ledger entry stayed open: all its time is counted
+    (entry,) = ledger(labdeck, name, "cluster")
+    assert entry["ended"] is None and entry["started"] == cluster["started"]
+    assert_core_seconds_match(labdeck, name, cluster)
     statement = run_statement(labdeck, token, running["id"], session_id, "21 * 2")
     assert statement["output"]["data"]["text/plain"] == "42"
 

@@ -6,6 +6,7 @@ checked in the exact shapes Apache Livy returns, since the gateway hands them to
 sparkmagic unchanged.
 """
 
+import asyncio
 import base64
 import json
 import os
@@ -18,7 +19,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from labdeck.processes import end_processes, pids_with_marker
+from labdeck.processes import pids_with_marker
+from labdeck.supervisor import end_pids
 from labdeck_process import wait_for
 
 READY_TIMEOUT = 120
@@ -107,7 +109,7 @@ class Driver:
 
     def cleanup(self) -> None:
         """End whatever is left (by pid), close files."""
-        end_processes(self.processes())
+        asyncio.run(end_pids(self.processes(), grace=5))
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()

@@ -1,5 +1,6 @@
 """`labdeck up`: run a labdeck hub on embedded defaults and stop everything on exit."""
 
+import asyncio
 import ctypes
 import os
 import secrets
@@ -16,7 +17,8 @@ from .hub.auth import has_password, set_password
 from .hub.settings import HubSettings
 from .net import free_port, port_is_free
 from .paths import StateDir, write_secret
-from .processes import end_processes, pids_with_marker
+from .processes import pids_with_marker
+from .supervisor import end_pids
 
 HUB_READY_TIMEOUT = 120
 HUB_STOP_TIMEOUT = 60
@@ -124,7 +126,7 @@ def stop_hub(hub: subprocess.Popen, instance: str) -> None:
             hub.wait()
     leftovers = pids_with_marker(instance)
     if leftovers:
-        end_processes(leftovers)
+        asyncio.run(end_pids(leftovers, grace=5))
 
 
 class _Stop(Exception):

@@ -43,12 +43,14 @@ class SessionClient:
             )
         return response.code, data
 
-    async def begin(self, user: str, profile: str, wait: float) -> tuple[int, dict]:
+    async def begin(
+        self, user: str, profile: str, wait: float, server: str = ""
+    ) -> tuple[int, dict]:
         """(201, grant) or (202, place in the GPU queue); raises SpawnException on refusal."""
         return await self._call(
             "POST",
             "/sessions",
-            {"user": user, "profile": profile, "wait": wait},
+            {"user": user, "server": server, "profile": profile, "wait": wait},
             timeout=wait + self.timeout,
         )
 

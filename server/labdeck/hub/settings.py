@@ -7,12 +7,19 @@ also work on its own (with the defaults below), as any JupyterHub config does.
 import os
 from dataclasses import dataclass
 
+from ..capabilities import CAPABILITIES
 from ..paths import StateDir, default_state_dir
 
 SERVICE_NAME = "labdeck"
 # JSON of the config sections the service shares with the hub (quotas, profiles, GPUs).
 SHARED_CONFIG_ENV = "LABDECK_SHARED_CONFIG"
-SHARED_SECTIONS = ("QuotaPolicy", "RuntimeProfiles", "GPUPool", "StorageMeter", "SparkClusters")
+SHARED_SECTIONS = (
+    "QuotaPolicy",
+    "RuntimeProfiles",
+    "GPUPool",
+    "StorageMeter",
+    *(capability.settings_section for capability in CAPABILITIES),
+)
 
 
 def _int_env(name: str, default: int) -> int:

@@ -207,7 +207,10 @@ class LabdeckSpawner(SimpleLocalProcessSpawner):
         try:
             while True:
                 status, body = await self.sessions.begin(
-                    self.user.name, profile.name, QUEUE_POLL_SECONDS if profile.gpus else 0
+                    self.user.name,
+                    profile.name,
+                    QUEUE_POLL_SECONDS if profile.gpus else 0,
+                    server=self.name,
                 )
                 if status == 201:
                     return body

@@ -1,4 +1,6 @@
-"""Quota policies: defaults, per-group policies and per-user overrides, merged per user."""
+"""Quota policies: defaults, per-group policies and per-user overrides, merged per user.
+
+What each section holds, and how it is checked, is in `sections`."""
 
 import re
 from dataclasses import dataclass
@@ -8,65 +10,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from traitlets import Dict, Enum, Int, List, Unicode, default, validate
 from traitlets.config import Configurable
 
+from ..capabilities import quota_sections
+
 HOUR = 3600
 UTC_ZONE = ZoneInfo("UTC")
 GB = 10**9
-LIMIT_FIELDS = ("session_seconds", "daily_seconds")
-# Totals over a user's live Spark clusters.
-SPARK_FIELDS = ("clusters", "workers", "cores", "memory_bytes")
 
 # SageMaker Studio Lab: CPU 4 h sessions, 8 h per 24 h; GPU 4 h sessions, 4 h per 24 h; 15 GB.
 STUDIO_LAB_QUOTA = {
     "cpu": {"session_seconds": 4 * HOUR, "daily_seconds": 8 * HOUR},
     "gpu": {"session_seconds": 4 * HOUR, "daily_seconds": 4 * HOUR},
     "storage_bytes": 15 * GB,
-    "spark": {"clusters": 2, "workers": 4, "cores": 4, "memory_bytes": 8 * 2**30},
 }
-
-
-class QuotaError(ValueError):
-    """A quota document that cannot be accepted; the message says why, for people."""
-
-
-def validate_quota_document(document, profiles: list[str], partial: bool = True) -> dict:
-    """Check a (partial) quota document; return it normalised. Raises QuotaError.
-
-    In a partial document a null value removes that override (back to the group value).
-    """
-    if not isinstance(document, dict):
-        raise QuotaError("A quota must be a JSON object.")
-    clean: dict = {}
-    for key, value in document.items():
-        if key == "storage_bytes":
-            clean[key] = _limit(value, "storage_bytes", partial)
-        elif key in profiles or key == "spark":
-            fields = LIMIT_FIELDS if key in profiles else SPARK_FIELDS
-            if value is None and partial:
-                clean[key] = None
-                continue
-            if not isinstance(value, dict):
-                raise QuotaError(f"'{key}' must be an object with {', '.join(fields)}.")
-            unknown = set(value) - set(fields)
-            if unknown:
-                raise QuotaError(
-                    f"Unknown field(s) in '{key}': {', '.join(sorted(unknown))}. "
-                    f"Use {', '.join(fields)}."
-                )
-            clean[key] = {f: _limit(v, f"{key}.{f}", partial) for f, v in value.items()}
-        else:
-            raise QuotaError(
-                f"Unknown quota field '{key}'. Use storage_bytes, spark or a runtime "
-                f"profile: {', '.join(profiles)}."
-            )
-    return clean
-
-
-def _limit(value, name: str, nullable: bool):
-    if value is None and nullable:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise QuotaError(f"'{name}' must be a whole number of at least 0, not {value!r}.")
-    return value
 
 
 def merge_generous(quotas: list[dict]) -> dict:
@@ -128,14 +83,17 @@ class QuotaPolicy(Configurable):
 
     default_quota = Dict(
         help="""Quota for every user: per profile `session_seconds` (longest session) and
-        `daily_seconds` (budget per day), plus `storage_bytes`. Studio-Lab-like default:
-        CPU 4 h sessions / 8 h a day, GPU 4 h / 4 h, 15 GB.
+        `daily_seconds` (budget per day), `storage_bytes`, and one section per capability
+        (e.g. `spark`: clusters, workers, cores, memory_bytes over live clusters).
+        Studio-Lab-like default: CPU 4 h sessions / 8 h a day, GPU 4 h / 4 h, 15 GB.
         """,
     ).tag(config=True)
 
     @default("default_quota")
     def _default_quota_default(self):
-        return {k: dict(v) if isinstance(v, dict) else v for k, v in STUDIO_LAB_QUOTA.items()}
+        quota = {k: dict(v) if isinstance(v, dict) else v for k, v in STUDIO_LAB_QUOTA.items()}
+        quota.update({section.name: dict(section.default) for section in quota_sections()})
+        return quota
 
     group_quotas = Dict(
         help="""Quotas per hub group, e.g. {"class-101": {"gpu": {"daily_seconds": 7200}}}.

@@ -15,11 +15,12 @@ from traitlets import Unicode, default
 from traitlets.config import Application, Config
 
 from .._version import __version__
+from ..capabilities import SPARK, Capability
 from ..hub.settings import SHARED_CONFIG_ENV
 from ..paths import StateDir, default_state_dir, write_secret
 from ..quota.policy import QuotaPolicy
 from ..quota.profiles import RuntimeProfiles
-from ..spark.local import LocalSparkBackend
+from ..supervisor import Supervisor
 from .clusters import ClusterManager, SparkClusters
 from .db import Database
 from .gpus import GPUPool
@@ -27,9 +28,13 @@ from .handlers import default_handlers, page_handlers
 from .handlers.base import NotFoundHandler
 from .handlers.openapi import build_document
 from .hub_client import HubClient
+from .ledger import Ledger
 from .livy import LivyGateway
+from .quotas import Quotas
+from .resources import ResourceManager
 from .sessions import SessionManager
 from .storage import StorageMeter
+from .users import Users
 
 PARAM = re.compile(r"\{(\w+)\}")
 REST = re.compile(r"\{(\w+)\*\}")
@@ -130,15 +135,43 @@ class LabdeckService(Application):
         self.profiles = RuntimeProfiles(parent=self)
         self.gpus = GPUPool(parent=self)
         self.storage = StorageMeter(parent=self)
+        self.supervisor = Supervisor(self.log)
+        self.ledger = Ledger(self.db)
+        self.quotas = Quotas(self.db, self.policy, self.profiles)
         self.sessions = SessionManager(
-            self.db, self.policy, self.profiles, self.gpus, self.hub, self.log
+            self.db,
+            self.ledger,
+            self.quotas,
+            self.policy,
+            self.profiles,
+            self.gpus,
+            self.hub,
+            self.log,
         )
         spark_root = Path(self.state_dir) / "spark"
-        backend = LocalSparkBackend(spark_root, self.base_url.rstrip("/") + "/clusters", self.log)
-        self.clusters = ClusterManager(self.db, backend, SparkClusters(parent=self), self.log)
-        self.livy = LivyGateway(self.db, self.clusters, spark_root, self.log)
+        spark = SparkClusters(parent=self)
+        self.clusters = ClusterManager(
+            self.db,
+            self.ledger,
+            self.supervisor,
+            spark,
+            spark.backend_class,
+            spark_root,
+            self.base_url.rstrip("/") + "/clusters",
+            self.log,
+        )
+        self.livy = LivyGateway(self.db, self.clusters, self.supervisor, spark_root, self.log)
         self.clusters.livy = self.livy
+        self.users = Users(self.db)
         self.web_app = self.make_web_app()
+
+    @property
+    def resource_managers(self) -> list[ResourceManager]:
+        return [self.clusters]
+
+    def manager_of(self, capability: Capability) -> ResourceManager:
+        """The manager of a capability's resources."""
+        return {SPARK.name: self.clusters}[capability.name]
 
     @property
     def routes(self) -> list[tuple[str, type]]:
@@ -183,12 +216,13 @@ class LabdeckService(Application):
             loop.add_signal_handler(sig, stopping.set)
         await self.sessions.start()
         await self.livy.adopt()
-        await self.clusters.start()
+        for manager in self.resource_managers:
+            await manager.start()
         self.http_server = self.web_app.listen(url.port or 80, address=url.hostname or "127.0.0.1")
         self.log.info("labdeck service listening on %s%s", self.service_url, self.base_url)
         await stopping.wait()
         self.http_server.stop()
-        await self.clusters.shutdown()
+        await asyncio.gather(*(manager.shutdown() for manager in self.resource_managers))
         await self.sessions.shutdown()
         self.log.info("labdeck service stopped")
 

@@ -1,281 +1,152 @@
-"""Spark clusters of users: limits, lifecycle, idle auto-termination, ledger, re-adoption.
+"""Spark clusters of users: the first kind of resource on the shared lifecycle.
 
-States: STARTING -> RUNNING -> TERMINATING -> TERMINATED, or FAILED with a reason.
+What is Spark's own here: the limits of the user's `spark` quota section, idle
+auto-termination (a running statement or application counts as activity) and the Livy
+sessions that end with their cluster. Everything else is `ResourceManager`'s.
 """
 
-import asyncio
-import contextlib
-import secrets
-from datetime import datetime, timedelta
+from dataclasses import dataclass
 
-from sqlalchemy import select
-from traitlets import Float, Int
-from traitlets.config import Configurable
+from jupyterhub.traitlets import EntryPointType
+from traitlets import Int
 
-from ..quota.usage import human_duration
-from ..spark.local import LocalSparkBackend, RunningCluster, StartError
+from ..spark.local import LocalSparkBackend, SparkBackend
+from ..spark.quota import SPARK_QUOTA
 from ..spark.spec import ClusterSpec, spark_memory
-from .errors import APIError
-from .models import Cluster, Session, utcnow
+from .errors import Invalid, Refused
+from .models import Resource
+from .resources import ResourceManager, ResourceSettings
 
-LIVE_STATES = ("STARTING", "RUNNING", "TERMINATING")
 
-
-class SparkClusters(Configurable):
+class SparkClusters(ResourceSettings):
     """Settings of Spark clusters."""
-
-    check_interval_seconds = Float(
-        5.0, help="How often clusters are checked for idleness and lost processes."
-    ).tag(config=True)
 
     min_idle_timeout_seconds = Int(
         60, help="Shortest idle auto-termination a user may ask for (EMR: 60 s)."
     ).tag(config=True)
 
+    backend_class = EntryPointType(
+        default_value=LocalSparkBackend,
+        klass=SparkBackend,
+        entry_point_group="labdeck.spark_backends",
+        help="""What runs clusters: `local` (a standalone master and workers as local
+        processes), another registered backend's name, or an import string.""",
+    ).tag(config=True)
 
-class ClusterManager:
+
+@dataclass(frozen=True)
+class SparkEndpoint:
+    """Where a running cluster is, for the drivers the Livy gateway starts on it."""
+
+    master_url: str
+    # where labdeck serves the master's UI (Spark's reverse proxy base), and where it is
+    ui_path: str
+    webui_url: str
+
+
+def cluster_amounts(spec: ClusterSpec) -> dict:
+    """What a cluster counts against the `spark` quota section."""
+    return {
+        "clusters": 1,
+        "workers": spec.workers,
+        "cores": spec.cores,
+        "memory_bytes": spec.memory,
+    }
+
+
+class ClusterManager(ResourceManager):
     """Clusters of all users; limits come from each user's quota (`spark` section)."""
 
-    def __init__(self, db, backend: LocalSparkBackend, config: SparkClusters, log):
-        self.db = db
-        self.backend = backend
-        self.config = config
-        self.log = log
-        self.livy = None  # set by the app: sessions count as activity
-        self._starting: dict[str, asyncio.Task] = {}
-        self._checker: asyncio.Task | None = None
+    kind = "cluster"
+    id_prefix = "c-"
+    noun = "cluster"
 
-    # -- queries --------------------------------------------------------------------------
-    def get(self, cluster_id: str) -> Cluster | None:
-        with self.db.session() as db:
-            return db.get(Cluster, cluster_id)
-
-    def owned_by(self, user: str | None) -> list[Cluster]:
-        """Clusters of user, newest first (everyone's for None)."""
-        query = select(Cluster).order_by(Cluster.created.desc())
-        if user is not None:
-            query = query.where(Cluster.user == user)
-        with self.db.session() as db:
-            return list(db.scalars(query))
-
-    def live(self, user: str) -> list[Cluster]:
-        with self.db.session() as db:
-            return list(
-                db.scalars(
-                    select(Cluster).where(Cluster.user == user, Cluster.state.in_(LIVE_STATES))
-                )
-            )
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.livy = None  # set by the app: sessions count as activity and end with a cluster
 
     @staticmethod
-    def running(cluster: Cluster) -> RunningCluster:
-        return RunningCluster(cluster.master_port, cluster.webui_port, list(cluster.pids))
+    def spec(resource: Resource) -> ClusterSpec:
+        return ClusterSpec(**resource.spec)
 
-    # -- create ---------------------------------------------------------------------------
-    def create(self, user: str, spec: ClusterSpec, limits: dict) -> Cluster:
-        if spec.idle_timeout_seconds < self.config.min_idle_timeout_seconds:
-            raise APIError(
-                400,
-                "invalid_cluster",
-                f"'idle_timeout_seconds' must be at least {self.config.min_idle_timeout_seconds}.",
-            )
-        self._check(user, spec, limits)
-        cluster = Cluster(
-            id="c-" + secrets.token_hex(4),
-            user=user,
-            name=spec.name,
-            spec={**spec.to_json(), "worker_memory": spec.worker_memory},
-            state="STARTING",
-            progress={"step": "Queued", "done": 0, "total": spec.workers + 1},
-            pids=[],
-        )
-        with self.db.session() as db:
-            db.add(cluster)
-        task = asyncio.create_task(self._start(cluster.id, spec))
-        self._starting[cluster.id] = task
-        task.add_done_callback(lambda _: self._starting.pop(cluster.id, None))
-        return cluster
+    # -- the kind's rules -----------------------------------------------------------------
+    def ledger_profile(self, resource: Resource) -> str:
+        return SPARK_QUOTA.name
 
-    def _check(self, user: str, spec: ClusterSpec, limits: dict) -> None:
-        live = self.live(user)
-        used = {
-            "clusters": len(live),
-            "workers": sum(c.spec["workers"] for c in live),
-            "cores": sum(c.spec["workers"] * c.spec["worker_cores"] for c in live),
-            "memory_bytes": sum(c.spec["workers"] * c.spec["worker_memory"] for c in live),
-        }
-        asked = {
-            "clusters": 1,
-            "workers": spec.workers,
-            "cores": spec.cores,
-            "memory_bytes": spec.memory,
-        }
-        for key, amount in asked.items():
-            limit = limits.get(key)
-            if limit is None or used[key] + amount <= limit:
-                continue
-            show = spark_memory if key == "memory_bytes" else str
-            noun = "memory" if key == "memory_bytes" else key
-            raise APIError(
-                403,
-                "spark_limit",
-                f"Not started: this cluster needs {show(amount)} {noun} and you have "
-                f"{show(used[key])} of your {show(limit)} in use. Terminate a cluster "
-                "or ask for less.",
-            )
+    def ledger_cores(self, resource: Resource) -> int:
+        return self.spec(resource).cores
 
-    async def _start(self, cluster_id: str, spec: ClusterSpec) -> None:
-        running = self.backend.prepare()
-        with self.db.session() as db:
-            row = db.get(Cluster, cluster_id)
-            row.master_port, row.webui_port = running.master_port, running.webui_port
+    def start_steps(self, resource: Resource) -> int:
+        return self.spec(resource).workers + 1
 
-        def progress(step: str, done: int, total: int) -> None:
-            with self.db.session() as db:
-                row = db.get(Cluster, cluster_id)
-                row.progress = {"step": step, "done": done, "total": total}
-                row.pids = list(running.pids)  # saved as they start: nothing is orphaned
+    def idle_seconds(self, resource: Resource) -> int:
+        return self.spec(resource).idle_timeout_seconds
 
-        try:
-            await self.backend.start(cluster_id, spec, running, progress)
-        except asyncio.CancelledError:
-            # terminated while starting: stop what did start, then let terminate() record it
-            await self.backend.terminate(cluster_id, list(running.pids))
-            raise
-        except (StartError, OSError) as e:
-            self.log.warning("Cluster %s failed to start: %s", cluster_id, e)
-            await self.backend.terminate(cluster_id, list(running.pids))
-            self._finish(cluster_id, "FAILED", str(e))
-            return
-        now = utcnow()
-        with self.db.session() as db:
-            row = db.get(Cluster, cluster_id)
-            row.pids = list(running.pids)
-            if row.state != "STARTING":
-                return  # terminate() was asked meanwhile and takes it from here
-            row.state, row.started, row.last_activity = "RUNNING", now, now
-            row.progress = {"step": "Running", "done": spec.workers + 1, "total": spec.workers + 1}
-            ledger = Session(
-                kind="cluster",
-                user=row.user,
-                profile="spark",
-                gpus=[],
-                started=now,
-                last_seen=now,
-                resource_id=cluster_id,
-                cores=spec.cores,
-            )
-            db.add(ledger)
-            db.flush()
-            row.ledger_id = ledger.id
-        self.log.info("Cluster %s is running", cluster_id)
-
-    # -- terminate ------------------------------------------------------------------------
-    async def terminate(self, cluster_id: str, reason: str, state: str = "TERMINATED") -> None:
-        """Stop Livy sessions, workers and master; record why; close the ledger entry."""
-        with self.db.session() as db:
-            row = db.get(Cluster, cluster_id)
-            if row is None or row.state in ("TERMINATED", "FAILED"):
-                return
-            row.state, row.state_reason = "TERMINATING", reason
+    async def before_stop(self, resource: Resource, reason: str) -> None:
         if self.livy is not None:
-            try:
-                await self.livy.stop_all(cluster_id, reason)
-            except Exception:
-                # sessions' drivers die with the master anyway; never keep the JVMs
-                self.log.exception("Stopping the sessions of %s failed", cluster_id)
-        starting = self._starting.get(cluster_id)
-        if starting is not None:
-            starting.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await starting
-        await self.backend.terminate(cluster_id, list(self.get(cluster_id).pids))
-        self._finish(cluster_id, state, reason)
-
-    def _finish(self, cluster_id: str, state: str, reason: str) -> None:
-        now = utcnow()
-        with self.db.session() as db:
-            row = db.get(Cluster, cluster_id)
-            row.state, row.state_reason, row.ended = state, reason, now
-            if row.ledger_id is not None:
-                ledger = db.get(Session, row.ledger_id)
-                if ledger.ended is None:
-                    ledger.ended, ledger.end_reason, ledger.last_seen = now, "cluster", now
-        self.log.info("Cluster %s %s: %s", cluster_id, state, reason)
-
-    # -- watching -------------------------------------------------------------------------
-    def touch(self, cluster_id: str) -> None:
-        """Livy activity: push idle auto-termination back."""
-        with self.db.session() as db:
-            row = db.get(Cluster, cluster_id)
-            if row is not None:
-                row.last_activity = utcnow()
-
-    def idle_deadline(self, cluster: Cluster) -> datetime | None:
-        if cluster.state != "RUNNING":
-            return None
-        return cluster.last_activity + timedelta(seconds=cluster.spec["idle_timeout_seconds"])
+            await self.livy.stop_all(resource.id, reason)
 
     async def check(self) -> None:
-        """Lost processes fail their cluster; idle clusters are terminated."""
+        """Also end Livy sessions whose client stopped sending heartbeats."""
         if self.livy is not None:
             await self.livy.sweep_abandoned()
-        for cluster in self.owned_by(None):
-            if cluster.state != "RUNNING":
-                continue
-            if not self.backend.alive(cluster.id, self.running(cluster)):
-                await self.terminate(
-                    cluster.id, "A Spark process of this cluster exited.", state="FAILED"
-                )
-                continue
-            if await self._busy(cluster):
-                self.touch(cluster.id)
-                continue
-            deadline = self.idle_deadline(cluster)
-            if deadline and utcnow() >= deadline:
-                idle = human_duration(cluster.spec["idle_timeout_seconds"])
-                await self.terminate(cluster.id, f"Idle for {idle}: terminated automatically.")
+        await super().check()
 
-    async def _busy(self, cluster: Cluster) -> bool:
+    async def busy(self, resource: Resource) -> bool:
         """A statement runs, or an application other than labdeck's sessions runs."""
-        if self.livy is not None and await self.livy.busy(cluster.id):
+        if self.livy is not None and await self.livy.busy(resource.id):
             return True
-        status = await self.backend.status(self.running(cluster)) or {}
-        ours = self.livy.app_ids(cluster.id) if self.livy is not None else set()
-        return any(app.get("id") not in ours for app in status.get("activeapps", []))
+        backend = self.backend(resource)
+        ours = self.livy.app_ids(resource.id) if self.livy is not None else set()
+        return bool(backend.application_ids(await backend.status()) - ours)
 
-    async def _watch(self) -> None:
-        while True:
-            await asyncio.sleep(self.config.check_interval_seconds)
-            try:
-                await self.check()
-            except Exception:
-                self.log.exception("Checking clusters failed")
+    # -- what users ask -------------------------------------------------------------------
+    def in_use(self, user: str) -> dict:
+        """Totals over the user's live clusters, in the quota section's fields."""
+        used = dict.fromkeys(SPARK_QUOTA.fields, 0)
+        for resource in self.live(user):
+            for key, amount in cluster_amounts(self.spec(resource)).items():
+                used[key] += amount
+        return used
 
-    # -- service lifecycle ----------------------------------------------------------------
-    async def start(self) -> None:
-        """Re-adopt clusters whose processes survived a restart; clean up the others."""
-        for cluster in self.owned_by(None):
-            if cluster.state not in LIVE_STATES:
-                continue
-            if cluster.state == "RUNNING" and self.backend.alive(cluster.id, self.running(cluster)):
-                self.log.info("Re-adopted running cluster %s", cluster.id)
-                continue
-            await self.backend.terminate(cluster.id, list(cluster.pids))
-            self._finish(
-                cluster.id,
-                "FAILED",
-                "Lost while labdeck restarted; its processes were stopped. Create it again.",
+    def create_cluster(self, user: str, spec: ClusterSpec, limits: dict) -> Resource:
+        if spec.idle_timeout_seconds < self.settings.min_idle_timeout_seconds:
+            raise Invalid(
+                "'idle_timeout_seconds' must be at least "
+                f"{self.settings.min_idle_timeout_seconds}.",
+                "invalid_cluster",
             )
-        self._checker = asyncio.create_task(self._watch())
+        self._check_limits(user, spec, limits)
+        return self.create(user, spec.name, {**spec.to_json(), "worker_memory": spec.worker_memory})
 
-    async def shutdown(self) -> None:
-        """labdeck is stopping: leave no JVM behind, and say so on each cluster."""
-        if self._checker:
-            self._checker.cancel()
-        await asyncio.gather(
-            *(
-                self.terminate(cluster.id, "labdeck was stopped.")
-                for cluster in self.owned_by(None)
-                if cluster.state in LIVE_STATES
-            )
+    def _check_limits(self, user: str, spec: ClusterSpec, limits: dict) -> None:
+        over = SPARK_QUOTA.refusal(limits, self.in_use(user), cluster_amounts(spec))
+        if over is None:
+            return
+        field, asked, used, limit = over
+        show = spark_memory if field in SPARK_QUOTA.byte_fields else str
+        noun = SPARK_QUOTA.fields[field]
+        raise Refused(
+            f"Not started: this cluster needs {show(asked)} {noun} and you have "
+            f"{show(used)} of your {show(limit)} in use. Terminate a cluster or ask for less.",
+            "spark_limit",
         )
+
+    def endpoint(self, resource: Resource) -> SparkEndpoint:
+        backend = self.backend(resource)
+        return SparkEndpoint(backend.master_url, backend.ui_path, backend.webui_url)
+
+    async def detail(self, resource: Resource) -> dict:
+        """Workers, cores, memory and applications of a running cluster."""
+        status = await self.backend(resource).status()
+        workers = [w for w in status.get("workers", []) if w.get("state") == "ALIVE"]
+        return {
+            "workers_alive": len(workers),
+            "cores": sum(w.get("cores", 0) for w in workers),
+            "cores_used": sum(w.get("coresused", 0) for w in workers),
+            "memory_mb": sum(w.get("memory", 0) for w in workers),
+            "applications": [
+                {"id": a.get("id"), "name": a.get("name"), "cores": a.get("cores")}
+                for a in status.get("activeapps", [])
+            ],
+        }

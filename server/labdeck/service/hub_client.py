@@ -40,14 +40,15 @@ class HubClient:
         except HubError:
             return None
 
-    async def server_running(self, name: str) -> bool:
-        """Whether the user's default server is running or starting."""
+    async def server_running(self, name: str, server: str = "") -> bool:
+        """Whether the user's server ("" for the default one) is running or starting."""
         user = await self.user(name)
-        return bool(user and "" in (user.get("servers") or {}))
+        return bool(user and server in (user.get("servers") or {}))
 
-    async def stop_server(self, name: str) -> None:
-        """Stop a user's default server and wait until it is stopped."""
-        await self._request("DELETE", f"/users/{quote(name)}/server", ok=(202, 204, 400))
+    async def stop_server(self, name: str, server: str = "") -> None:
+        """Ask the hub to stop a user's server ("" for the default one)."""
+        path = f"/users/{quote(name)}/" + (f"servers/{quote(server)}" if server else "server")
+        await self._request("DELETE", path, ok=(202, 204, 400))
 
     async def groups_of(self, user: str) -> list[str]:
         """The user's groups, cached briefly (every spawn and report asks)."""

@@ -8,26 +8,35 @@ with a per-session token. Session objects and states follow Apache Livy's REST A
 import asyncio
 import json
 import os
-import signal
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 from tornado import httpclient
 
-from ..spark.local import process_alive
 from ..spark.spec import spark_memory
-from .errors import APIError
-from .models import Cluster, LivySession, utcnow
+from ..supervisor import (
+    NotReady,
+    ProcessRecord,
+    Supervised,
+    Supervisor,
+    file_exists,
+    tail_lines,
+)
+from .clusters import ClusterManager
+from .errors import Conflict, Invalid, LabdeckError, NotFound, Upstream
+from .models import LivySession, Resource, utcnow
 
 SUPPORTED_KINDS = ("pyspark",)
-DRIVER_MARK = "labdeck.spark.driver"  # in every driver's command line
 FINAL_STATES = ("dead", "killed", "error", "success")
 DRIVER_START_TIMEOUT = 120
+DRIVER_SHUTDOWN_SECONDS = 10
+DRIVER_LOGS = ("driver.out", "driver.log")
 LOG_LINES = 200
 LOG_TAIL_BYTES = 64 * 1024
+# How a driver's refusals reach the caller (anything else is the driver failing).
+DRIVER_REFUSALS = {400: Invalid, 404: NotFound, 409: Conflict}
 # Livy session properties sparkmagic may send, and the Spark settings they become.
 SPARK_PROPERTIES = {
     "driverMemory": "spark.driver.memory",
@@ -38,12 +47,15 @@ SPARK_PROPERTIES = {
 
 
 class LivyGateway:
-    def __init__(self, db, clusters, work_root: Path, log):
+    def __init__(self, db, clusters: ClusterManager, supervisor: Supervisor, work_root: Path, log):
         self.db = db
         self.clusters = clusters
+        self.supervisor = supervisor
         self.work_root = work_root
         self.log = log
         self._tasks: set[asyncio.Task] = set()
+        # drivers started by this service (their exit status is known); others are adopted
+        self._drivers: dict[int, Supervised] = {}
 
     # -- sessions -------------------------------------------------------------------------
     def sessions(self, cluster_id: str) -> list[LivySession]:
@@ -57,32 +69,42 @@ class LivyGateway:
             with self.db.session() as db:
                 row = db.get(LivySession, int(session_id))
         if row is None or row.cluster_id != cluster_id:
-            raise APIError(404, "not_found", f"There is no session {session_id} on this cluster.")
+            raise NotFound(f"There is no session {session_id} on this cluster.")
         return row
 
     def _dir(self, session: LivySession) -> Path:
         return self.work_root / session.cluster_id / "sessions" / str(session.id)
 
-    def create(self, cluster: Cluster, user: str, body: dict) -> LivySession:
+    def _driver(self, session: LivySession) -> Supervised | None:
+        """The session's driver process, if it was started and still can be found."""
+        driver = self._drivers.get(session.id)
+        if driver is None and session.process:
+            driver = Supervised(ProcessRecord.from_json(session.process), None)
+        return driver
+
+    def _driver_running(self, session: LivySession) -> bool:
+        driver = self._driver(session)
+        return driver is not None and driver.running()
+
+    def create(self, cluster: Resource, user: str, body: dict) -> LivySession:
         kind = body.get("kind", "pyspark")
         if kind not in SUPPORTED_KINDS:
-            raise APIError(
-                400,
-                "unsupported_kind",
+            raise Invalid(
                 f"Session kind {kind!r} is not available here; use 'pyspark' "
                 "(SQL runs through it with %%sql).",
+                "unsupported_kind",
             )
         timeout = body.get("heartbeatTimeoutInSecond", 0)
         if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 0:
-            raise APIError(400, "invalid_request", "'heartbeatTimeoutInSecond' must be >= 0.")
+            raise Invalid("'heartbeatTimeoutInSecond' must be >= 0.")
         conf = body.get("conf") or {}
         if not isinstance(conf, dict) or not all(
             isinstance(v, str | int | float) for v in conf.values()
         ):
-            raise APIError(400, "invalid_request", "'conf' must map Spark settings to values.")
+            raise Invalid("'conf' must map Spark settings to values.")
         if cluster.state != "RUNNING":
-            raise APIError(
-                409, "cluster_not_running", f"Cluster {cluster.name} is {cluster.state.lower()}."
+            raise Conflict(
+                f"Cluster {cluster.name} is {cluster.state.lower()}.", "cluster_not_running"
             )
         session = LivySession(
             cluster_id=cluster.id,
@@ -107,30 +129,31 @@ class LivyGateway:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _launch(self, session_id: int, cluster: Cluster, settings: dict) -> None:
+    async def _launch(self, session_id: int, cluster: Resource, settings: dict) -> None:
         with self.db.session() as db:
             session = db.get(LivySession, session_id)
         directory = self._dir(session)
         directory.mkdir(parents=True, exist_ok=True)
         ready = directory / "ready.json"
-        ui_path = self.clusters.backend.ui_proxy_path(cluster.id)
+        endpoint = self.clusters.endpoint(cluster)
+        spec = self.clusters.spec(cluster)
         settings = {
             "spark.ui.reverseProxy": "true",
-            "spark.ui.reverseProxyUrl": ui_path,
+            "spark.ui.reverseProxyUrl": endpoint.ui_path,
             "spark.ui.killEnabled": "false",
             "spark.driver.host": "127.0.0.1",
             "spark.driver.bindAddress": "127.0.0.1",
-            "spark.cores.max": str(cluster.spec["workers"] * cluster.spec["worker_cores"]),
+            "spark.cores.max": str(spec.cores),
             # executors must fit the workers, or the application waits for ever
-            "spark.executor.memory": spark_memory(cluster.spec["worker_memory"]),
-            "spark.executor.cores": str(cluster.spec["worker_cores"]),
+            "spark.executor.memory": spark_memory(spec.worker_memory),
+            "spark.executor.cores": str(spec.worker_cores),
             **settings,
         }
         args = [
             sys.executable,
             "-m",
             "labdeck.spark.driver",
-            *("--master", f"spark://127.0.0.1:{cluster.master_port}"),
+            *("--master", endpoint.master_url),
             *("--app-name", f"{session.user}-livy-{session.id}"),
             *("--ready-file", str(ready)),
             *("--log-file", str(directory / "driver.log")),
@@ -142,43 +165,37 @@ class LivyGateway:
             env["PYSPARK_SUBMIT_ARGS"] = (
                 f"--driver-memory {settings['spark.driver.memory']} pyspark-shell"
             )
-        output = open(directory / "driver.out", "ab")
+        driver = await self.supervisor.start(
+            f"livy-{session.id}",
+            args,
+            log_path=directory / "driver.out",
+            env=env,
+            cwd=directory,
+        )
+        self._drivers[session_id] = driver
+        self._update(session_id, process=driver.record.to_json())
         try:
-            process = await asyncio.create_subprocess_exec(
-                *args,
-                stdout=output,
-                stderr=asyncio.subprocess.STDOUT,
-                env=env,
-                cwd=directory,
-                start_new_session=True,
+            await driver.wait_ready(file_exists(ready), DRIVER_START_TIMEOUT)
+        except NotReady as e:
+            if driver.running():
+                await self.supervisor.terminate([driver])
+                reason = "The Spark driver did not start in time."
+            else:
+                reason = "The Spark driver exited while starting."
+            self.log.warning("Livy session %s: %s", session_id, e)
+            self._update(session_id, state="dead", reason=reason)
+            return
+        info = json.loads(ready.read_text())
+        if "error" in info:
+            self._update(session_id, state="dead", reason=info["error"])
+        else:
+            self._update(
+                session_id,
+                state="idle",
+                port=info["port"],
+                token=info["token"],
+                app_id=info.get("app_id"),
             )
-        finally:
-            output.close()
-        self._background(process.wait())  # reap it when it exits
-        self._update(session_id, pid=process.pid)
-        deadline = time.monotonic() + DRIVER_START_TIMEOUT
-        while time.monotonic() < deadline:
-            if ready.exists():
-                info = json.loads(ready.read_text())
-                if "error" in info:
-                    self._update(session_id, state="dead", reason=info["error"])
-                else:
-                    self._update(
-                        session_id,
-                        state="idle",
-                        port=info["port"],
-                        token=info["token"],
-                        app_id=info.get("app_id"),
-                    )
-                return
-            if process.returncode is not None or not process_alive(process.pid, DRIVER_MARK):
-                self._update(
-                    session_id, state="dead", reason="The Spark driver exited while starting."
-                )
-                return
-            await asyncio.sleep(0.2)
-        await self._kill(process.pid)
-        self._update(session_id, state="dead", reason="The Spark driver did not start in time.")
 
     def _update(self, session_id: int, **values) -> None:
         with self.db.session() as db:
@@ -190,9 +207,9 @@ class LivyGateway:
 
     # -- talking to a driver --------------------------------------------------------------
     async def driver(self, session: LivySession, method: str, path: str, body=None):
-        """JSON from the session's driver; APIError when it cannot answer."""
+        """JSON from the session's driver; a LabdeckError when it cannot answer."""
         if session.port is None:
-            raise APIError(409, "session_not_ready", f"Session {session.id} is {session.state}.")
+            raise Conflict(f"Session {session.id} is {session.state}.", "session_not_ready")
         request = httpclient.HTTPRequest(
             f"http://127.0.0.1:{session.port}{path}",
             method=method,
@@ -204,15 +221,15 @@ class LivyGateway:
         try:
             response = await httpclient.AsyncHTTPClient().fetch(request, raise_error=False)
         except OSError as e:
-            raise APIError(409, "session_dead", f"Session {session.id} is not running.") from e
+            raise Conflict(f"Session {session.id} is not running.", "session_dead") from e
         if response.code == 599:
-            raise APIError(409, "session_dead", f"Session {session.id} is not running.")
+            raise Conflict(f"Session {session.id} is not running.", "session_dead")
         data = json.loads(response.body) if response.body else {}
         if response.code >= 400:
-            raise APIError(
-                response.code if response.code < 500 else 502,
-                data.get("error", "driver_error"),
+            refusal = DRIVER_REFUSALS.get(response.code, Upstream)
+            raise refusal(
                 data.get("message", "The Spark driver refused the request."),
+                data.get("error", "driver_error"),
             )
         return data
 
@@ -221,18 +238,18 @@ class LivyGateway:
         if session.state in FINAL_STATES or session.state == "starting":
             if (
                 session.state == "starting"
-                and session.pid
-                and not process_alive(session.pid, DRIVER_MARK)
+                and session.process
+                and not self._driver_running(session)
             ):
                 self._update(session.id, state="dead", reason="The Spark driver exited.")
                 return "dead"
             return session.state
-        if not process_alive(session.pid, DRIVER_MARK):
+        if not self._driver_running(session):
             self._update(session.id, state="dead", reason="The Spark driver exited.")
             return "dead"
         try:
             status = await self.driver(session, "GET", "/status")
-        except APIError:
+        except LabdeckError:
             return "dead"
         return status.get("state", "idle")
 
@@ -248,17 +265,8 @@ class LivyGateway:
         and clients poll them often, while the logs grow for as long as the session lives.
         """
         lines = []
-        for name in ("driver.out", "driver.log"):
-            path = self._dir(session) / name
-            if not path.exists():
-                continue
-            with path.open("rb") as f:
-                if tail_bytes is not None and f.seek(0, os.SEEK_END) > tail_bytes:
-                    f.seek(-tail_bytes, os.SEEK_END)
-                    f.readline()  # drop the partial first line
-                else:
-                    f.seek(0)
-                lines += f.read().decode(errors="replace").splitlines()
+        for name in DRIVER_LOGS:
+            lines += tail_lines(self._dir(session) / name, tail_bytes)
         if session.reason:
             lines.append(session.reason)
         return lines
@@ -283,27 +291,21 @@ class LivyGateway:
     # -- stopping -------------------------------------------------------------------------
     async def delete(self, session: LivySession, reason: str = "Deleted by its owner.") -> None:
         self._update(session.id, reason=reason)  # why, before anyone can see it gone
-        if session.port is not None and process_alive(session.pid, DRIVER_MARK):
-            try:
-                await self.driver(session, "POST", "/shutdown", {})
-            except APIError:
-                pass
-        if session.pid:
-            await self._kill(session.pid)
+        driver = self._driver(session)
+        if driver is not None and driver.running():
+            if session.port is not None:
+                try:
+                    await self.driver(session, "POST", "/shutdown", {})
+                except LabdeckError:
+                    pass
+            # a clean shutdown first (it stops its Spark application); then the group
+            if not await driver.wait(DRIVER_SHUTDOWN_SECONDS):
+                await self.supervisor.terminate([driver])
+        self._drivers.pop(session.id, None)
         with self.db.session() as db:
             row = db.get(LivySession, session.id)
             if row.state not in FINAL_STATES:
                 row.state = "killed"
-
-    async def _kill(self, pid: int, grace: float = 10) -> None:
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline and process_alive(pid, DRIVER_MARK):
-            await asyncio.sleep(0.1)
-        if process_alive(pid, DRIVER_MARK):
-            try:
-                os.killpg(pid, signal.SIGKILL)  # the driver and its JVM
-            except ProcessLookupError:
-                pass
 
     async def stop_all(self, cluster_id: str, reason: str) -> None:
         live = [s for s in self.sessions(cluster_id) if s.state not in FINAL_STATES]
@@ -338,7 +340,7 @@ class LivyGateway:
         for session in rows:
             if session.state in FINAL_STATES:
                 continue
-            if not (session.pid and process_alive(session.pid, DRIVER_MARK)):
+            if not self._driver_running(session):
                 self._update(session.id, state="dead", reason="Lost while labdeck restarted.")
             elif session.state == "starting":
                 await self.delete(session, "Interrupted while starting by a labdeck restart.")

@@ -47,28 +47,32 @@ class User(Base):
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Session(Base):
-    """One entry of the usage ledger: a lab session (later also jobs and clusters)."""
+class LedgerEntry(Base):
+    """One entry of the usage ledger: a lab session, a cluster, a job or a deployment ran.
 
-    __tablename__ = "sessions"
+    Only `service.ledger` writes these rows.
+    """
+
+    __tablename__ = "ledger"
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    kind: Mapped[str] = mapped_column(String(16), default="session")
+    # session | cluster | job | deployment
+    kind: Mapped[str] = mapped_column(String(16), index=True)
     user: Mapped[str] = mapped_column(String(255), index=True)
+    # Which one: a lab session's server name ("" for the default server), a resource's id.
+    resource_id: Mapped[str] = mapped_column(String(64), default="")
     profile: Mapped[str] = mapped_column(String(64))
     gpus: Mapped[list] = mapped_column(JSON, default=list)
+    cores: Mapped[int | None] = mapped_column(nullable=True)
     started: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     deadline_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    # Set by whoever asks for the stop (the enforcer, an admin) before the hub stops it.
+    # Set by whoever asks for the stop (the enforcer, an admin) before it is stopped.
     stop_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
     ended: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     end_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    # Last time the service saw the session running: its end if the hub vanished.
+    # Last time the service saw it running: its end if the service vanished meanwhile.
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
-    # For cluster entries: which cluster, and how many cores it held.
-    resource_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    cores: Mapped[int | None] = mapped_column(nullable=True)
 
 
 class QuotaOverride(Base):
@@ -91,21 +95,24 @@ class ServiceState(Base):
     value: Mapped[str] = mapped_column(String(255))
 
 
-class Cluster(Base):
-    """A user's Spark cluster and where its processes are."""
+class Resource(Base):
+    """A user's resource that runs processes: a Spark cluster, a training job, a deployment.
 
-    __tablename__ = "clusters"
+    The manager of its kind owns `state`, `progress` and `ledger_id`; its backend owns
+    `backend_state` (ports, processes: what it needs to find them after a restart).
+    """
+
+    __tablename__ = "resources"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)
     user: Mapped[str] = mapped_column(String(255), index=True)
     name: Mapped[str] = mapped_column(String(64))
     spec: Mapped[dict] = mapped_column(JSON)
     state: Mapped[str] = mapped_column(String(16), index=True)
     state_reason: Mapped[str | None] = mapped_column(String(512), nullable=True)
     progress: Mapped[dict] = mapped_column(JSON, default=dict)
-    master_port: Mapped[int | None] = mapped_column(nullable=True)
-    webui_port: Mapped[int | None] = mapped_column(nullable=True)
-    pids: Mapped[list] = mapped_column(JSON, default=list)
+    backend_state: Mapped[dict] = mapped_column(JSON, default=dict)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     ended: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -125,7 +132,8 @@ class LivySession(Base):
     name: Mapped[str | None] = mapped_column(String(255), nullable=True)
     state: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(String(512), nullable=True)
-    pid: Mapped[int | None] = mapped_column(nullable=True)
+    # The driver's process record (supervisor), to find it again after a restart.
+    process: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     port: Mapped[int | None] = mapped_column(nullable=True)
     token: Mapped[str | None] = mapped_column(String(128), nullable=True)
     app_id: Mapped[str | None] = mapped_column(String(128), nullable=True)

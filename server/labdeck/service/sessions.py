@@ -1,8 +1,9 @@
-"""Sessions: quota checks at spawn, GPU assignment, the usage ledger and enforcement.
+"""Lab sessions: quota checks at spawn, GPU assignment, ledger entries and enforcement.
 
-The hub's spawner asks `begin` before it starts a process and calls `end` when the
-process is gone. Between the two the manager holds a timer at the session's deadline;
-when it fires it records why and asks the hub to stop the server.
+The hub's spawner asks `begin` before it starts a server and calls `end` when the
+server is gone. Between the two the session's ledger entry (kind `session`, resource id
+the server's name) is open and the manager holds a timer at its deadline; when it fires
+it records why and asks the hub to stop the server.
 """
 
 import asyncio
@@ -11,16 +12,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-
 from ..quota.policy import QuotaPolicy
 from ..quota.profiles import Profile, RuntimeProfiles
-from ..quota.usage import Interval, Usage, human_duration, session_deadline, usage
+from ..quota.usage import Usage, human_duration, session_deadline, usage
 from .db import Database
-from .errors import APIError
+from .errors import Conflict, Invalid, Refused
 from .gpus import GPUPool
 from .hub_client import HubClient, HubError
-from .models import QuotaOverride, ServiceState, Session, utcnow
+from .ledger import Ledger
+from .models import LedgerEntry, ServiceState, utcnow
+from .quotas import Quotas
 
 END_REASONS = {
     "user",
@@ -31,6 +32,7 @@ END_REASONS = {
     "hub_shutdown",
     "crash",
 }
+KIND = "session"
 HEARTBEAT_SECONDS = 10
 STOP_ATTEMPTS = 60
 STOP_RETRY_SECONDS = 0.5
@@ -39,7 +41,7 @@ CLEAN_STOP_KEY = "clean_stop"
 
 @dataclass
 class Granted:
-    session: Session
+    session: LedgerEntry
     environment: dict
 
 
@@ -64,6 +66,8 @@ class SessionManager:
     def __init__(
         self,
         db: Database,
+        ledger: Ledger,
+        quotas: Quotas,
         policy: QuotaPolicy,
         profiles: RuntimeProfiles,
         gpus: GPUPool,
@@ -72,6 +76,8 @@ class SessionManager:
         now: Callable[[], datetime] = utcnow,
     ):
         self.db = db
+        self.ledger = ledger
+        self.quotas = quotas
         self.policy = policy
         self.profiles = profiles
         self.gpus = gpus
@@ -90,10 +96,9 @@ class SessionManager:
             stopped_cleanly = clean_stop is not None
             if clean_stop is not None:
                 db.delete(clean_stop)
-            open_sessions = db.scalars(select(Session).where(Session.ended.is_(None))).all()
-        for session in open_sessions:
+        for session in self.ledger.open_entries(KIND):
             try:
-                running = await self.hub.server_running(session.user)
+                running = await self.hub.server_running(session.user, session.resource_id)
             except HubError:
                 running = True  # the hub cannot tell now: keep it, the next check will
             if running:
@@ -106,52 +111,26 @@ class SessionManager:
         self._heartbeat = asyncio.create_task(self._beat())
 
     async def shutdown(self) -> None:
-        """Record how far open sessions ran, and that this stop was clean."""
+        """Record how far open entries ran, and that this stop was clean."""
         if self._heartbeat:
             self._heartbeat.cancel()
         for timer in self._timers.values():
             timer.cancel()
-        now = self.now()
+        self.ledger.heartbeat()
         with self.db.session() as db:
-            for session in db.scalars(select(Session).where(Session.ended.is_(None))):
-                session.last_seen = now
-            db.merge(ServiceState(key=CLEAN_STOP_KEY, value=now.isoformat()))
+            db.merge(ServiceState(key=CLEAN_STOP_KEY, value=self.now().isoformat()))
 
     async def _beat(self) -> None:
+        # for every kind: an entry whose service vanished ends where it was last seen
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
-            now = self.now()
-            with self.db.session() as db:
-                for session in db.scalars(select(Session).where(Session.ended.is_(None))):
-                    session.last_seen = now
+            self.ledger.heartbeat()
 
-    # -- quotas and usage -----------------------------------------------------------------
-    def override_for(self, user: str) -> dict:
-        with self.db.session() as db:
-            row = db.get(QuotaOverride, user)
-            return dict(row.quota) if row else {}
-
-    def quota_for(self, user: str, groups: list[str]) -> dict:
-        return self.policy.quota_for(groups, self.override_for(user))
-
-    def intervals(self, user: str, since: datetime) -> dict[str, list[Interval]]:
-        """Session intervals per profile that overlap [since, now]."""
-        per_profile: dict[str, list[Interval]] = {}
-        with self.db.session() as db:
-            rows = db.scalars(
-                select(Session).where(
-                    Session.user == user,
-                    Session.kind == "session",
-                    (Session.ended.is_(None)) | (Session.ended > since),
-                )
-            ).all()
-        for row in rows:
-            per_profile.setdefault(row.profile, []).append(Interval(row.started, row.ended))
-        return per_profile
-
+    # -- usage ----------------------------------------------------------------------------
     def usage_for(self, user: str, quota: dict, now: datetime | None = None) -> dict[str, Usage]:
+        """Session time per runtime profile in the current budget window."""
         now = now or self.now()
-        per_profile = self.intervals(user, now - timedelta(days=2))
+        per_profile = self.ledger.intervals(user, KIND, now - timedelta(days=2))
         return {
             name: usage(
                 per_profile.get(name, []),
@@ -162,28 +141,41 @@ class SessionManager:
             for name in self.profiles.names()
         }
 
-    def open_session(self, user: str) -> Session | None:
-        with self.db.session() as db:
-            return db.scalar(select(Session).where(Session.user == user, Session.ended.is_(None)))
+    def open_session(self, user: str, server: str = "") -> LedgerEntry | None:
+        """The user's running session on a server ("" for the default one)."""
+        return self.ledger.open_entry(user, KIND, server)
+
+    def get(self, session_id: int) -> LedgerEntry | None:
+        entry = self.ledger.get(session_id)
+        return entry if entry is not None and entry.kind == KIND else None
+
+    def history(self, user: str | None) -> list[LedgerEntry]:
+        return self.ledger.entries(user, KIND)
 
     # -- begin and end ----------------------------------------------------------------------
-    async def begin(self, user: str, groups: list[str], profile_name: str | None, wait: float):
-        """Check quotas and GPUs, then open a ledger entry. Granted, Queued or APIError."""
+    async def begin(
+        self,
+        user: str,
+        groups: list[str],
+        profile_name: str | None,
+        wait: float,
+        server: str = "",
+    ):
+        """Check quotas and GPUs, then open a ledger entry. Granted, Queued, or a refusal."""
         profile = self.profiles.get(profile_name)
         if profile is None:
-            raise APIError(
-                400,
-                "unknown_profile",
+            raise Invalid(
                 f"There is no runtime called {profile_name!r}. "
                 f"Choose one of: {', '.join(self.profiles.names())}.",
+                "unknown_profile",
             )
-        stale = self.open_session(user)
+        stale = self.open_session(user, server)
         if stale is not None:
-            # the hub is starting a new server, so the old one is gone
+            # the hub is starting this server again, so its old process is gone
             self._close(stale.id, "crash", at=stale.last_seen)
 
         now = self.now()
-        quota = self.quota_for(user, groups)
+        quota = self.quotas.quota_for(user, groups)
         limits = quota.get(profile.name) or {}
         spent = self.usage_for(user, quota, now)[profile.name]
         self._refuse_if_over_budget(profile, limits, spent, now)
@@ -200,17 +192,16 @@ class SessionManager:
         deadline = session_deadline(
             now, limits.get("session_seconds"), spent.remaining_seconds, now
         )
-        session = Session(
-            user=user,
-            profile=profile.name,
+        session = self.ledger.open(
+            KIND,
+            user,
+            profile.name,
+            server,
             gpus=gpus,
-            started=now,
             deadline=deadline.at,
             deadline_reason=deadline.reason,
-            last_seen=now,
+            at=now,
         )
-        with self.db.session() as db:
-            db.add(session)
         self._schedule(session)
         self.log.info(
             "Session %s of %s on %s started; deadline %s (%s)",
@@ -232,28 +223,25 @@ class SessionManager:
                 if spent.resets_at
                 else ""
             )
-            raise APIError(
-                403,
-                "quota_exceeded",
+            raise Refused(
                 f"{profile.display_name} time used up for today: "
                 # a stop lands a moment after the deadline: say "4 h of 4 h", not 4 h 0 min 1 s
                 f"{human_duration(min(spent.used_seconds, daily))} of {human_duration(daily)}."
                 f"{renews}",
+                "quota_exceeded",
             )
         if limits.get("session_seconds") == 0:
-            raise APIError(
-                403,
-                "quota_exceeded",
+            raise Refused(
                 f"You have no {profile.display_name} time. Ask an admin for a quota.",
+                "quota_exceeded",
             )
 
     async def _wait_for_gpus(self, user: str, profile: Profile, wait: float):
         if profile.gpus > len(self.gpus.ids):
-            raise APIError(
-                409,
-                "no_gpus",
+            raise Conflict(
                 f"This lab has {len(self.gpus.ids)} GPU(s); {profile.display_name} needs "
                 f"{profile.gpus}. Choose another runtime.",
+                "no_gpus",
             )
         loop = asyncio.get_running_loop()
         give_up = loop.time() + wait
@@ -274,7 +262,7 @@ class SessionManager:
     def leave_queue(self, user: str) -> None:
         self.gpus.leave(user)
 
-    def _environment(self, session: Session) -> dict:
+    def _environment(self, session: LedgerEntry) -> dict:
         devices = ",".join(session.gpus)
         env = {
             "LABDECK_PROFILE": session.profile,
@@ -287,26 +275,27 @@ class SessionManager:
             env["LABDECK_SESSION_DEADLINE"] = session.deadline.isoformat()
         return env
 
-    def end(self, session_id: int, reason: str) -> Session | None:
+    def end(self, session_id: int, reason: str) -> LedgerEntry | None:
         """The hub reports the session's server gone. A reason recorded earlier wins."""
         return self._close(session_id, reason)
 
-    def _close(self, session_id: int, reason: str, at: datetime | None = None) -> Session | None:
+    def _close(
+        self, session_id: int, reason: str, at: datetime | None = None
+    ) -> LedgerEntry | None:
         timer = self._timers.pop(session_id, None)
         if timer:
             timer.cancel()
-        with self.db.session() as db:
-            session = db.get(Session, session_id)
-            if session is None or session.ended is not None:
-                return session
-            session.ended = at or self.now()
-            session.end_reason = session.stop_reason or reason
-        self.gpus.release(session.gpus)
-        self.log.info("Session %s of %s ended: %s", session.id, session.user, session.end_reason)
+        before = self.ledger.get(session_id)
+        session = self.ledger.close(session_id, reason, at)
+        if before is not None and before.ended is None:
+            self.gpus.release(session.gpus)
+            self.log.info(
+                "Session %s of %s ended: %s", session.id, session.user, session.end_reason
+            )
         return session
 
     # -- enforcement ------------------------------------------------------------------------
-    def _schedule(self, session: Session) -> None:
+    def _schedule(self, session: LedgerEntry) -> None:
         old = self._timers.pop(session.id, None)
         if old:
             old.cancel()
@@ -323,48 +312,42 @@ class SessionManager:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def stop(self, session_id: int, reason: str) -> Session | None:
+    async def stop(self, session_id: int, reason: str) -> LedgerEntry | None:
         """Record why, then have the hub stop the server; close the entry once it is gone.
 
         The hub may be busy with the server (still starting, already stopping): ask again
         until it is gone, rather than let a session overrun its deadline.
         """
-        with self.db.session() as db:
-            session = db.get(Session, session_id)
-            if session is None or session.ended is not None:
-                return session
-            session.stop_reason = session.stop_reason or reason
-            user = session.user
+        session = self.ledger.set_stop_reason(session_id, reason)
+        if session is None or session.ended is not None:
+            return session
+        user, server = session.user, session.resource_id
         self.log.info("Stopping session %s of %s: %s", session_id, user, reason)
         for _ in range(STOP_ATTEMPTS):
             try:
-                await self.hub.stop_server(user)
-                if not await self.hub.server_running(user):
+                await self.hub.stop_server(user, server)
+                if not await self.hub.server_running(user, server):
                     return self._close(session_id, reason)
             except HubError as e:
                 self.log.warning("Hub did not stop %s's server yet: %s", user, e)
-            with self.db.session() as db:
-                session = db.get(Session, session_id)
-                if session.ended is not None:
-                    return session  # the spawner reported it gone meanwhile
+            session = self.ledger.get(session_id)
+            if session.ended is not None:
+                return session  # the spawner reported it gone meanwhile
             await asyncio.sleep(STOP_RETRY_SECONDS)
         self.log.error("Gave up stopping %s's server for session %s", user, session_id)
         return None
 
     def reschedule_user(self, user: str, groups: list[str]) -> None:
-        """After a quota change: move the deadline of the user's running session."""
-        session = self.open_session(user)
-        if session is None:
-            return
+        """After a quota change: move the deadlines of the user's running sessions."""
         now = self.now()
-        quota = self.quota_for(user, groups)
-        limits = quota.get(session.profile) or {}
-        spent = self.usage_for(user, quota, now)[session.profile]
-        deadline = session_deadline(
-            session.started, limits.get("session_seconds"), spent.remaining_seconds, now
-        )
-        with self.db.session() as db:
-            row = db.get(Session, session.id)
-            row.deadline, row.deadline_reason = deadline.at, deadline.reason
-            session = row
-        self._schedule(session)
+        quota = self.quotas.quota_for(user, groups)
+        spent = self.usage_for(user, quota, now)
+        for session in self.ledger.open_entries(KIND, user):
+            limits = quota.get(session.profile) or {}
+            left = spent.get(session.profile)
+            remaining = left.remaining_seconds if left else None
+            deadline = session_deadline(
+                session.started, limits.get("session_seconds"), remaining, now
+            )
+            session = self.ledger.set_deadline(session.id, deadline.at, deadline.reason)
+            self._schedule(session)

@@ -4,12 +4,8 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
-
-from ...quota.policy import QuotaError, merge_override, validate_quota_document
-from ...quota.usage import Interval
 from ..errors import APIError
-from ..models import QuotaOverride, Session, utcnow
+from ..models import utcnow
 from .base import APIHandler
 from .serializers import QUOTA_SCHEMA, iso
 
@@ -48,26 +44,16 @@ class UserQuotaHandler(APIHandler):
 
     async def get(self, name):
         groups = await self.service.hub.groups_of(name)
-        self.write_json(self.service.sessions.quota_for(name, groups))
+        self.write_json(self.quotas.quota_for(name, groups))
 
     async def put(self, name):
-        body = self.get_json_body()
-        try:
-            update = validate_quota_document(body, self.service.profiles.names())
-        except QuotaError as e:
-            raise APIError(400, "invalid_quota", str(e)) from e
+        update = self.quotas.validate(self.get_json_body())
         if await self.service.hub.user(name) is None:
             raise APIError(404, "not_found", f"There is no hub user called {name!r}.")
-        with self.db.session() as db:
-            row = db.get(QuotaOverride, name)
-            stored = merge_override(dict(row.quota) if row else {}, update)
-            if row is None:
-                db.add(QuotaOverride(user=name, quota=stored, updated_by=self.user["name"]))
-            else:
-                row.quota, row.updated, row.updated_by = stored, utcnow(), self.user["name"]
+        self.quotas.update_override(name, update, by=self.user["name"])
         groups = await self.service.hub.groups_of(name)
-        self.service.sessions.reschedule_user(name, groups)
-        self.write_json(self.service.sessions.quota_for(name, groups))
+        self.sessions.reschedule_user(name, groups)
+        self.write_json(self.quotas.quota_for(name, groups))
 
 
 def _parse_time(value: str | None, name: str, fallback: datetime) -> datetime:
@@ -120,7 +106,7 @@ class UsageReportHandler(APIHandler):
             if members is None:
                 raise APIError(404, "not_found", f"There is no group called {group!r}.")
 
-        rows = await self._rows(since, until, min(until, now), members)
+        rows = await self._rows(since, until, members)
         if output == "csv":
             self._write_csv(rows, since, until)
             return
@@ -134,42 +120,27 @@ class UsageReportHandler(APIHandler):
             }
         )
 
-    async def _rows(self, since, until, now, members: list[str] | None) -> list[dict]:
-        with self.db.session() as db:
-            sessions = db.scalars(
-                select(Session).where(
-                    Session.started < until,
-                    (Session.ended.is_(None)) | (Session.ended > since),
-                )
-            ).all()
-        table: dict[tuple[str, str], dict] = {}
-        for s in sessions:
-            if members is not None and s.user not in members:
-                continue
-            seconds = Interval(s.started, s.ended).overlap(since, until, now)
-            row = table.setdefault(
-                (s.user, s.profile),
+    async def _rows(self, since, until, members: list[str] | None) -> list[dict]:
+        report = self.ledger.report(since, until, None if members is None else set(members))
+        rows = []
+        for row in report:
+            rows.append(
                 {
-                    "user": s.user,
-                    "groups": [],
-                    "profile": s.profile,
-                    "sessions": 0,
-                    "seconds": 0,
-                    "gpu_seconds": 0,
-                    "core_seconds": 0,
-                },
+                    "user": row.user,
+                    "groups": await self.service.hub.groups_of(row.user),
+                    "profile": row.profile,
+                    "kind": row.kind,
+                    "sessions": row.entries,
+                    "seconds": round(row.seconds),
+                    "gpu_seconds": round(row.gpu_seconds),
+                    "core_seconds": round(row.core_seconds),
+                }
             )
-            row["sessions"] += 1
-            row["seconds"] += round(seconds)
-            row["gpu_seconds"] += round(seconds * len(s.gpus))
-            row["core_seconds"] += round(seconds * (s.cores or 0))  # Spark clusters
-        for row in table.values():
-            row["groups"] = await self.service.hub.groups_of(row["user"])
-        return sorted(table.values(), key=lambda r: (r["user"], r["profile"]))
+        return rows
 
     def _write_csv(self, rows: list[dict], since, until) -> None:
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=REPORT_COLUMNS)
+        writer = csv.DictWriter(buffer, fieldnames=REPORT_COLUMNS, extrasaction="ignore")
         writer.writeheader()
         for row in rows:
             writer.writerow({**row, "groups": " ".join(row["groups"])})

@@ -2,11 +2,20 @@
 
 import json
 import traceback
+from typing import TYPE_CHECKING
 
 from jupyterhub.services.auth import HubOAuthenticated, UserNotAllowed
 from tornado import web
 
-from ..errors import STATUS_CODES, APIError
+from ..errors import STATUS_CODES, APIError, LabdeckError, http_status
+
+if TYPE_CHECKING:
+    from ..app import LabdeckService
+    from ..clusters import ClusterManager
+    from ..ledger import Ledger
+    from ..livy import LivyGateway
+    from ..quotas import Quotas
+    from ..sessions import SessionManager
 
 
 class APIHandler(HubOAuthenticated, web.RequestHandler):
@@ -21,10 +30,6 @@ class APIHandler(HubOAuthenticated, web.RequestHandler):
     admin_only = False
 
     @property
-    def db(self):
-        return self.settings["labdeck"].db
-
-    @property
     def user(self) -> dict:
         """The hub model of the caller (a user or a service)."""
         return self.current_user
@@ -34,9 +39,30 @@ class APIHandler(HubOAuthenticated, web.RequestHandler):
         return bool(self.current_user.get("admin"))
 
     @property
-    def service(self):
+    def service(self) -> "LabdeckService":
         """The LabdeckService application."""
         return self.settings["labdeck"]
+
+    # The managers, typed: handlers ask them, never what is behind them.
+    @property
+    def sessions(self) -> "SessionManager":
+        return self.service.sessions
+
+    @property
+    def clusters(self) -> "ClusterManager":
+        return self.service.clusters
+
+    @property
+    def livy(self) -> "LivyGateway":
+        return self.service.livy
+
+    @property
+    def quotas(self) -> "Quotas":
+        return self.service.quotas
+
+    @property
+    def ledger(self) -> "Ledger":
+        return self.service.ledger
 
     @property
     def is_hub(self) -> bool:
@@ -58,6 +84,13 @@ class APIHandler(HubOAuthenticated, web.RequestHandler):
                 "Sessions are started and ended by the hub. Start one from the hub's home "
                 "page or with POST /hub/api/users/<name>/server.",
             )
+
+    def whose(self) -> str | None:
+        """Whose things a listing shows: the caller's own; admins choose with ?user=
+        (everyone's without it)."""
+        if self.is_admin or self.is_hub:
+            return self.get_argument("user", None) or None
+        return self.current_user["name"]
 
     def may_see(self, owner: str) -> bool:
         return self.is_admin or self.is_hub or owner == self.current_user.get("name")
@@ -109,9 +142,17 @@ class APIHandler(HubOAuthenticated, web.RequestHandler):
     def set_default_headers(self):
         self.set_header("Cache-Control", "no-store")
 
+    def _handle_request_exception(self, e: BaseException) -> None:
+        # a manager's refusal becomes an HTTP error here, and only here
+        if isinstance(e, LabdeckError):
+            if not self._finished:
+                self.send_error(http_status(e), exc_info=(type(e), e, e.__traceback__))
+            return
+        super()._handle_request_exception(e)
+
     def write_error(self, status_code: int, **kwargs):
         exc = kwargs.get("exc_info", (None, None, None))[1]
-        if isinstance(exc, APIError):
+        if isinstance(exc, APIError | LabdeckError):
             code, message = exc.code, exc.message
         elif isinstance(exc, web.HTTPError) and exc.log_message:
             code = STATUS_CODES.get(status_code, "error")

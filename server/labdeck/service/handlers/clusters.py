@@ -1,8 +1,10 @@
 """`api/v1/clusters`: users' Spark clusters."""
 
+from ...spark.quota import SPARK_QUOTA
 from ...spark.spec import ClusterSpec, SpecError
 from ..errors import APIError
-from ..models import Cluster
+from ..models import Resource
+from ..resources import STATES
 from .base import APIHandler
 from .serializers import iso
 
@@ -14,7 +16,7 @@ CLUSTER_SCHEMA = {
         "user": {"type": "string"},
         "state": {
             "type": "string",
-            "enum": ["STARTING", "RUNNING", "TERMINATING", "TERMINATED", "FAILED"],
+            "enum": list(STATES),
         },
         "state_reason": {"type": "string", "nullable": True},
         "progress": {"type": "object"},
@@ -41,16 +43,13 @@ CREATE_SCHEMA = {
 }
 
 
-def cluster_or_404(handler: APIHandler, cluster_id: str) -> Cluster:
-    cluster = handler.service.clusters.get(cluster_id)
-    if cluster is None or not handler.may_see(cluster.user):
-        raise APIError(404, "not_found", f"There is no cluster {cluster_id}.")
-    return cluster
+def cluster_or_404(handler: APIHandler, cluster_id: str) -> Resource:
+    return handler.clusters.get_or_raise(cluster_id, handler.may_see)
 
 
-async def cluster_json(handler: APIHandler, cluster: Cluster, detail: bool = False) -> dict:
-    service = handler.service
-    base = service.base_url.rstrip("/")
+async def cluster_json(handler: APIHandler, cluster: Resource, detail: bool = False) -> dict:
+    clusters = handler.clusters
+    base = handler.service.base_url.rstrip("/")
     data = {
         "id": cluster.id,
         "name": cluster.name,
@@ -58,27 +57,16 @@ async def cluster_json(handler: APIHandler, cluster: Cluster, detail: bool = Fal
         "state": cluster.state,
         "state_reason": cluster.state_reason,
         "progress": cluster.progress,
-        "spec": ClusterSpec(**cluster.spec).to_json(),
+        "spec": clusters.spec(cluster).to_json(),
         "created": iso(cluster.created),
         "started": iso(cluster.started),
         "ended": iso(cluster.ended),
-        "idle_terminates_at": iso(service.clusters.idle_deadline(cluster)),
+        "idle_terminates_at": iso(clusters.idle_deadline(cluster)),
         "livy_url": f"{base}/api/v1/clusters/{cluster.id}/livy",
         "spark_ui_url": f"{base}/clusters/{cluster.id}/ui/",
     }
     if detail and cluster.state == "RUNNING":
-        status = await service.clusters.backend.status(service.clusters.running(cluster)) or {}
-        workers = [w for w in status.get("workers", []) if w.get("state") == "ALIVE"]
-        data.update(
-            workers_alive=len(workers),
-            cores=sum(w.get("cores", 0) for w in workers),
-            cores_used=sum(w.get("coresused", 0) for w in workers),
-            memory_mb=sum(w.get("memory", 0) for w in workers),
-            applications=[
-                {"id": a.get("id"), "name": a.get("name"), "cores": a.get("cores")}
-                for a in status.get("activeapps", [])
-            ],
-        )
+        data.update(await clusters.detail(cluster))
     return data
 
 
@@ -109,8 +97,7 @@ class ClustersHandler(APIHandler):
 
     async def get(self):
         owner = None if self.is_admin else self.user["name"]
-        clusters = self.service.clusters.owned_by(owner)
-        self.write_json([await cluster_json(self, c) for c in clusters])
+        self.write_json([await cluster_json(self, c) for c in self.clusters.owned_by(owner)])
 
     async def post(self):
         if self.user.get("kind") != "user":
@@ -120,8 +107,8 @@ class ClustersHandler(APIHandler):
         except SpecError as e:
             raise APIError(400, "invalid_cluster", str(e)) from e
         name = self.user["name"]
-        limits = self.service.sessions.quota_for(name, self.user.get("groups") or []).get("spark")
-        cluster = self.service.clusters.create(name, spec, limits or {})
+        limits = self.quotas.limits(name, self.user.get("groups") or [], SPARK_QUOTA.name)
+        cluster = self.clusters.create_cluster(name, spec, limits)
         self.set_header("Location", f"{self.request.path}/{cluster.id}")
         self.write_json(await cluster_json(self, cluster), 201)
 
@@ -148,7 +135,7 @@ class ClusterHandler(APIHandler):
     async def delete(self, id):
         cluster = cluster_or_404(self, id)
         who = "its owner" if cluster.user == self.user["name"] else "an admin"
-        await self.service.clusters.terminate(cluster.id, f"Terminated by {who}.")
+        await self.clusters.terminate(cluster.id, f"Terminated by {who}.")
         self.set_status(204)
         self.finish()
 

@@ -20,10 +20,6 @@ class LivyHandler(APIHandler):
     def cluster(self, id):
         return cluster_or_404(self, id)
 
-    @property
-    def livy(self):
-        return self.service.livy
-
     def ui_base(self, cluster) -> str:
         return f"{self.service.base_url.rstrip('/')}/clusters/{cluster.id}/ui"
 
@@ -166,7 +162,7 @@ class StatementsHandler(LivyHandler):
         statement = await self.livy.driver(
             session, "POST", "/statements", {"code": body["code"], "kind": kind}
         )
-        self.service.clusters.touch(cluster.id)
+        self.clusters.touch(cluster.id)
         self.set_header("Location", f"{self.request.path}/{statement['id']}")
         self.write_json(statement, 201)
 

@@ -1,8 +1,6 @@
 """`api/v1/me`: who is asking, their runtimes, quota, usage, session and storage."""
 
-from sqlalchemy import select
-
-from ..models import User, utcnow
+from ...capabilities import CAPABILITIES
 from .base import APIHandler
 from .serializers import QUOTA_SCHEMA, iso
 
@@ -51,6 +49,19 @@ ME_SCHEMA = {
             },
         },
         "warn_before_seconds": {"type": "array", "items": {"type": "integer"}},
+        "resources": {
+            "type": "object",
+            "description": "Per capability (spark, ...): limits of its quota section, "
+            "what the user's live resources use of them, and what is left.",
+            "additionalProperties": {
+                "type": "object",
+                "properties": {
+                    "limits": {"type": "object"},
+                    "in_use": {"type": "object"},
+                    "left": {"type": "object"},
+                },
+            },
+        },
     },
 }
 
@@ -69,17 +80,16 @@ class MeHandler(APIHandler):
         model = self.user
         name, kind = model["name"], model.get("kind", "user")
         groups = sorted(model.get("groups") or [])
-        self._record_seen(name, kind)
+        self.service.users.seen(name, kind)
         me = {"name": name, "kind": kind, "admin": self.is_admin, "groups": groups}
         if kind == "user":
             me.update(await self._lab(name, groups))
         self.write_json(me)
 
     async def _lab(self, name: str, groups: list[str]) -> dict:
-        sessions = self.service.sessions
-        quota = sessions.quota_for(name, groups)
-        usage = sessions.usage_for(name, quota)
-        running = sessions.open_session(name)
+        quota = self.quotas.quota_for(name, groups)
+        usage = self.sessions.usage_for(name, quota)
+        running = self.sessions.open_session(name)
         position = self.service.gpus.position(name)
         return {
             "profiles": [p.to_json() for p in self.service.profiles.all()],
@@ -100,15 +110,20 @@ class MeHandler(APIHandler):
                 "limit_bytes": quota.get("storage_bytes"),
             },
             "warn_before_seconds": list(self.service.policy.warn_before_seconds),
+            "resources": {
+                capability.name: self._capability(capability, quota.get(capability.name) or {})
+                for capability in CAPABILITIES
+            },
         }
 
-    def _record_seen(self, name: str, kind: str) -> None:
-        with self.db.session() as session:
-            user = session.scalar(select(User).where(User.name == name))
-            if user is None:
-                session.add(User(name=name, kind=kind))
-            else:
-                user.last_seen = utcnow()
+    def _capability(self, capability, limits: dict) -> dict:
+        """What a capability's quota section leaves the user: limits, in use, left."""
+        in_use = self.service.manager_of(capability).in_use(self.user["name"])
+        return {
+            "limits": {field: limits.get(field) for field in capability.quota.fields},
+            "in_use": in_use,
+            "left": capability.quota.left(limits, in_use),
+        }
 
 
 default_handlers = [("api/v1/me", MeHandler)]

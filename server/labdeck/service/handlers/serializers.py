@@ -2,14 +2,15 @@
 
 from datetime import datetime
 
-from ..models import Session
+from ..ledger import KINDS
+from ..models import LedgerEntry
 
 
 def iso(at: datetime | None) -> str | None:
     return at.isoformat() if at else None
 
 
-def session_json(session: Session) -> dict:
+def session_json(session: LedgerEntry) -> dict:
     return {
         "id": session.id,
         "user": session.user,
@@ -20,6 +21,15 @@ def session_json(session: Session) -> dict:
         "deadline_reason": session.deadline_reason,
         "ended": iso(session.ended),
         "end_reason": session.end_reason,
+    }
+
+
+def ledger_json(entry: LedgerEntry) -> dict:
+    return {
+        **session_json(entry),
+        "kind": entry.kind,
+        "resource_id": entry.resource_id,
+        "cores": entry.cores,
     }
 
 
@@ -35,6 +45,16 @@ SESSION_SCHEMA = {
         "deadline_reason": {"type": "string", "nullable": True},
         "ended": {"type": "string", "format": "date-time", "nullable": True},
         "end_reason": {"type": "string", "nullable": True},
+    },
+}
+
+LEDGER_SCHEMA = {
+    "type": "object",
+    "properties": {
+        **SESSION_SCHEMA["properties"],
+        "kind": {"type": "string", "enum": list(KINDS)},
+        "resource_id": {"type": "string"},
+        "cores": {"type": "integer", "nullable": True},
     },
 }
 

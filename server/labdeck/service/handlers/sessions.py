@@ -1,12 +1,12 @@
-"""`api/v1/sessions`: the usage ledger's sessions; begin and end are for the hub only."""
-
-from sqlalchemy import select
+"""`api/v1/sessions`: lab sessions (the ledger's `session` entries); begin and end are
+for the hub only. `api/v1/ledger`: every entry, of every kind."""
 
 from ..errors import APIError
-from ..models import Session
+from ..ledger import KINDS
+from ..models import LedgerEntry
 from ..sessions import END_REASONS, Granted
 from .base import APIHandler
-from .serializers import SESSION_SCHEMA, session_json
+from .serializers import LEDGER_SCHEMA, SESSION_SCHEMA, ledger_json, session_json
 
 MAX_WAIT_SECONDS = 30
 
@@ -14,9 +14,9 @@ MAX_WAIT_SECONDS = 30
 class SessionsHandler(APIHandler):
     openapi = {
         "get": {
-            "summary": "List sessions",
-            "description": "Your sessions, newest first; admins see everyone's "
-            "(filter with ?user=).",
+            "summary": "List lab sessions",
+            "description": "Your lab sessions, newest first; admins see everyone's "
+            "(filter with ?user=). Clusters and other resources are in `ledger`.",
             "responses": {
                 "200": {
                     "description": "Sessions",
@@ -33,6 +33,7 @@ class SessionsHandler(APIHandler):
                 "required": ["user"],
                 "properties": {
                     "user": {"type": "string"},
+                    "server": {"type": "string", "description": "Server name; '' default"},
                     "profile": {"type": "string"},
                     "wait": {"type": "number", "maximum": MAX_WAIT_SECONDS},
                 },
@@ -47,28 +48,24 @@ class SessionsHandler(APIHandler):
     }
 
     def get(self):
-        query = select(Session).order_by(Session.started.desc()).limit(500)
-        user = self.get_argument("user", None)
-        if not (self.is_admin or self.is_hub):
-            user = self.current_user["name"]
-        if user:
-            query = query.where(Session.user == user)
-        with self.db.session() as db:
-            self.write_json([session_json(s) for s in db.scalars(query)])
+        self.write_json([session_json(s) for s in self.sessions.history(self.whose())])
 
     async def post(self):
         self.require_hub()
         body = self.get_json_body()
         user, profile, wait = body.get("user"), body.get("profile"), body.get("wait", 0)
+        server = body.get("server", "")
         if not isinstance(user, str) or not user:
             raise APIError(400, "invalid_request", "'user' must be a user name.")
+        if not isinstance(server, str) or len(server) > 64:
+            raise APIError(400, "invalid_request", "'server' must be a server name.")
         if profile is not None and not isinstance(profile, str):
             raise APIError(400, "invalid_request", "'profile' must be a string.")
         if isinstance(wait, bool) or not isinstance(wait, int | float) or wait < 0:
             raise APIError(400, "invalid_request", "'wait' must be a number of seconds.")
         groups = await self.service.hub.groups_of(user)
-        result = await self.service.sessions.begin(
-            user, groups, profile, min(wait, MAX_WAIT_SECONDS)
+        result = await self.sessions.begin(
+            user, groups, profile, min(wait, MAX_WAIT_SECONDS), server
         )
         if isinstance(result, Granted):
             self.set_header("Location", f"{self.request.path}/{result.session.id}")
@@ -81,11 +78,8 @@ class SessionsHandler(APIHandler):
             )
 
 
-def _session_or_404(handler: APIHandler, session_id: str) -> Session:
-    session = None
-    if session_id.isdigit():
-        with handler.db.session() as db:
-            session = db.get(Session, int(session_id))
+def _session_or_404(handler: APIHandler, session_id: str) -> LedgerEntry:
+    session = handler.sessions.get(int(session_id)) if session_id.isdigit() else None
     if session is None or not handler.may_see(session.user):
         # someone else's session looks exactly like a missing one
         raise APIError(404, "not_found", f"There is no session {session_id}.")
@@ -130,7 +124,7 @@ class SessionEndHandler(APIHandler):
                 "invalid_reason",
                 f"'reason' must be one of: {', '.join(sorted(END_REASONS))}.",
             )
-        self.write_json(session_json(self.service.sessions.end(session.id, reason)))
+        self.write_json(session_json(self.sessions.end(session.id, reason)))
 
 
 class SessionStopHandler(APIHandler):
@@ -151,9 +145,8 @@ class SessionStopHandler(APIHandler):
         if session.ended is not None:
             raise APIError(409, "not_running", f"Session {id} has already ended.")
         reason = "user" if session.user == self.current_user["name"] else "admin"
-        await self.service.sessions.stop(session.id, reason)
-        with self.db.session() as db:
-            self.write_json(session_json(db.get(Session, session.id)))
+        await self.sessions.stop(session.id, reason)
+        self.write_json(session_json(self.sessions.get(session.id)))
 
 
 class QueueHandler(APIHandler):
@@ -167,12 +160,36 @@ class QueueHandler(APIHandler):
 
     def delete(self, user):
         self.require_hub()
-        self.service.sessions.leave_queue(user)
+        self.sessions.leave_queue(user)
         self.set_status(204)
         self.finish()
 
 
+class LedgerHandler(APIHandler):
+    openapi = {
+        "get": {
+            "summary": "The usage ledger",
+            "description": "Your entries of every kind (lab sessions, clusters, ...), newest "
+            "first; admins see everyone's. Query: user= (admins), kind=.",
+            "responses": {
+                "200": {
+                    "description": "Ledger entries",
+                    "schema": {"type": "array", "items": LEDGER_SCHEMA},
+                },
+                "400": {"description": "Unknown kind"},
+            },
+        }
+    }
+
+    def get(self):
+        kind = self.get_argument("kind", None)
+        if kind is not None and kind not in KINDS:
+            raise APIError(400, "invalid_kind", f"'kind' must be one of: {', '.join(KINDS)}.")
+        self.write_json([ledger_json(e) for e in self.ledger.entries(self.whose(), kind)])
+
+
 default_handlers = [
+    ("api/v1/ledger", LedgerHandler),
     ("api/v1/sessions", SessionsHandler),
     ("api/v1/sessions/{id}", SessionHandler),
     ("api/v1/sessions/{id}/end", SessionEndHandler),

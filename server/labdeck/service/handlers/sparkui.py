@@ -18,7 +18,8 @@ class SparkUIHandler(HubOAuthenticated, web.RequestHandler):
     @web.authenticated
     async def get(self, id, path):
         service = self.settings["labdeck"]
-        cluster = service.clusters.get(id)
+        clusters = service.clusters
+        cluster = clusters.get(id)
         user = self.current_user
         allowed = cluster is not None and (user.get("admin") or cluster.user == user["name"])
         if not allowed:
@@ -30,7 +31,8 @@ class SparkUIHandler(HubOAuthenticated, web.RequestHandler):
                 "its Spark UI is available while it runs.</p>"
             )
             return
-        url = f"http://127.0.0.1:{cluster.webui_port}/{path}"
+        origin = clusters.endpoint(cluster).webui_url
+        url = f"{origin}/{path}"
         if self.request.query:
             url += "?" + self.request.query
         response = await httpclient.AsyncHTTPClient().fetch(
@@ -45,7 +47,6 @@ class SparkUIHandler(HubOAuthenticated, web.RequestHandler):
         if "Location" in response.headers:
             prefix = f"{service.base_url.rstrip('/')}/clusters/{id}/ui"
             location = response.headers["Location"]
-            origin = f"http://127.0.0.1:{cluster.webui_port}"
             if location.startswith(origin):
                 location = prefix + location[len(origin) :]
             self.set_header("Location", location)

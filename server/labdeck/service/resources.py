@@ -1,0 +1,354 @@
+"""The lifecycle every kind of user resource shares (Spark clusters now; jobs and
+deployments next): a backend contract, and a manager base that owns the rest.
+
+States: STARTING -> RUNNING -> TERMINATING -> TERMINATED, or FAILED with a reason.
+
+The manager owns the database row (state, progress, reason), the ledger entry (open
+while RUNNING), idle deadlines, the watch loop that notices lost processes, re-adoption
+after a service restart and shutdown. A backend only runs processes: like JupyterHub's
+Spawner it is made per resource, starts, polls and stops, and saves what it needs to
+find its processes again in `get_state` / `load_state`.
+"""
+
+import asyncio
+import contextlib
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from traitlets import Float
+from traitlets.config import Configurable, LoggingConfigurable
+
+from ..quota.usage import human_duration
+from ..supervisor import Supervisor
+from .errors import NotFound
+from .ledger import Ledger
+from .models import Resource, utcnow
+
+STARTING, RUNNING, TERMINATING = "STARTING", "RUNNING", "TERMINATING"
+TERMINATED, FAILED = "TERMINATED", "FAILED"
+LIVE_STATES = (STARTING, RUNNING, TERMINATING)
+STATES = (*LIVE_STATES, TERMINATED, FAILED)
+
+# progress(step, done, total): what a start is doing, for people following it.
+Progress = Callable[[str, int, int], None]
+
+
+class StartFailed(Exception):
+    """A resource could not start; the message says why, for its owner."""
+
+
+class ResourceBackend(LoggingConfigurable):
+    """Runs the processes of one resource. Subclass it and override start, poll, stop,
+    get_state and load_state; a manager makes one per resource (as the hub a Spawner
+    per server) and chooses the class from its configuration.
+    """
+
+    def __init__(
+        self,
+        resource: Resource,
+        supervisor: Supervisor,
+        work_dir: Path,
+        public_path: str,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.resource_id = resource.id
+        self.user = resource.user
+        self.spec = dict(resource.spec)
+        self.supervisor = supervisor
+        # where its files go, and the URL path under which labdeck serves its web pages
+        self.work_dir = work_dir
+        self.public_path = public_path
+
+    def get_state(self) -> dict:
+        """What to save to find this resource's processes again (JSON)."""
+        return {}
+
+    def load_state(self, state: dict) -> None:
+        """Take back what get_state saved (after a service restart)."""
+
+    async def start(self, progress: Progress) -> None:
+        """Start everything; report steps with progress (each report saves get_state, so
+        nothing started is orphaned). Raise StartFailed with a reason for people."""
+        raise NotImplementedError
+
+    async def poll(self) -> str | None:
+        """None while everything runs; else why it stopped, in a sentence."""
+        raise NotImplementedError
+
+    async def stop(self) -> None:
+        """Stop every process; return once none is left."""
+        raise NotImplementedError
+
+    async def busy(self) -> bool:
+        """Whether work runs that should keep the resource from idling out."""
+        return False
+
+    async def status(self) -> dict:
+        """Live detail for its owner (JSON), while it runs."""
+        return {}
+
+
+class ResourceSettings(Configurable):
+    """Settings every kind of resource has."""
+
+    check_interval_seconds = Float(
+        5.0, help="How often running resources are checked for idleness and lost processes."
+    ).tag(config=True)
+
+
+class ResourceManager:
+    """Resources of one kind, of every user. Subclasses name the kind and add its rules."""
+
+    kind = ""  # the ledger's kind, and Resource.kind: "cluster"
+    id_prefix = ""  # "c-"
+    noun = "resource"  # for messages: "cluster"
+
+    def __init__(
+        self,
+        db,
+        ledger: Ledger,
+        supervisor: Supervisor,
+        settings: ResourceSettings,
+        backend_class: type[ResourceBackend],
+        work_root: Path,
+        public_root: str,
+        log,
+    ):
+        self.db = db
+        self.ledger = ledger
+        self.supervisor = supervisor
+        self.settings = settings
+        self.backend_class = backend_class
+        self.work_root = work_root
+        self.public_root = public_root.rstrip("/")
+        self.log = log
+        self._backends: dict[str, ResourceBackend] = {}
+        self._starting: dict[str, asyncio.Task] = {}
+        self._watcher: asyncio.Task | None = None
+
+    # -- what a kind says about itself (override) -------------------------------------------
+    def ledger_profile(self, resource: Resource) -> str:
+        """The profile its ledger entry counts against."""
+        return self.kind
+
+    def ledger_cores(self, resource: Resource) -> int | None:
+        return None
+
+    def start_steps(self, resource: Resource) -> int:
+        return 1
+
+    def idle_seconds(self, resource: Resource) -> int | None:
+        """Idle time after which it is terminated; None never."""
+        return None
+
+    async def before_stop(self, resource: Resource, reason: str) -> None:
+        """Hook run before the backend stops it (e.g. end the sessions on a cluster)."""
+
+    async def busy(self, resource: Resource) -> bool:
+        return await self.backend(resource).busy()
+
+    # -- queries ----------------------------------------------------------------------------
+    def get(self, resource_id: str) -> Resource | None:
+        with self.db.session() as db:
+            row = db.get(Resource, resource_id)
+        return row if row is not None and row.kind == self.kind else None
+
+    def get_or_raise(self, resource_id: str, may_see: Callable[[str], bool]) -> Resource:
+        """The resource if the caller may see it; someone else's looks like a missing one."""
+        resource = self.get(resource_id)
+        if resource is None or not may_see(resource.user):
+            raise NotFound(f"There is no {self.noun} {resource_id}.")
+        return resource
+
+    def owned_by(self, user: str | None) -> list[Resource]:
+        """Resources of user, newest first (everyone's for None)."""
+        query = select(Resource).where(Resource.kind == self.kind)
+        if user is not None:
+            query = query.where(Resource.user == user)
+        with self.db.session() as db:
+            return list(db.scalars(query.order_by(Resource.created.desc())))
+
+    def live(self, user: str | None = None) -> list[Resource]:
+        return [r for r in self.owned_by(user) if r.state in LIVE_STATES]
+
+    def backend(self, resource: Resource) -> ResourceBackend:
+        """The backend of a resource (made, and its saved state loaded, on first use)."""
+        backend = self._backends.get(resource.id)
+        if backend is None:
+            backend = self.backend_class(
+                resource,
+                self.supervisor,
+                self.work_root / resource.id,
+                f"{self.public_root}/{resource.id}",
+                parent=self.settings,
+                log=self.log,
+            )
+            backend.load_state(dict(resource.backend_state or {}))
+            self._backends[resource.id] = backend
+        return backend
+
+    def _save(self, resource_id: str, **values) -> Resource:
+        with self.db.session() as db:
+            row = db.get(Resource, resource_id)
+            for key, value in values.items():
+                setattr(row, key, value)
+            return row
+
+    # -- create -----------------------------------------------------------------------------
+    def create(self, user: str, name: str, spec: dict) -> Resource:
+        """Record it as STARTING and start it in the background."""
+        resource = Resource(
+            id=self.id_prefix + secrets.token_hex(4),
+            kind=self.kind,
+            user=user,
+            name=name,
+            spec=spec,
+            state=STARTING,
+            backend_state={},
+        )
+        resource.progress = {"step": "Queued", "done": 0, "total": self.start_steps(resource)}
+        with self.db.session() as db:
+            db.add(resource)
+        task = asyncio.create_task(self._start(resource))
+        self._starting[resource.id] = task
+        task.add_done_callback(lambda _: self._starting.pop(resource.id, None))
+        return resource
+
+    async def _start(self, resource: Resource) -> None:
+        backend = self.backend(resource)
+
+        def progress(step: str, done: int, total: int) -> None:
+            self._save(
+                resource.id,
+                progress={"step": step, "done": done, "total": total},
+                backend_state=backend.get_state(),
+            )
+
+        try:
+            await backend.start(progress)
+        except asyncio.CancelledError:
+            # terminated while starting: stop what did start, then let terminate() record it
+            await backend.stop()
+            raise
+        except (StartFailed, OSError) as e:
+            self.log.warning("%s %s failed to start: %s", self.noun, resource.id, e)
+            await backend.stop()
+            self._finish(resource.id, FAILED, str(e))
+            return
+        now = utcnow()
+        with self.db.session() as db:
+            row = db.get(Resource, resource.id)
+            row.backend_state = backend.get_state()
+            if row.state != STARTING:
+                return  # terminate() was asked meanwhile and takes it from here
+            total = self.start_steps(row)
+            row.state, row.started, row.last_activity = RUNNING, now, now
+            row.progress = {"step": "Running", "done": total, "total": total}
+        entry = self.ledger.open(
+            self.kind,
+            row.user,
+            self.ledger_profile(row),
+            row.id,
+            cores=self.ledger_cores(row),
+            at=now,
+        )
+        self._save(resource.id, ledger_id=entry.id)
+        self.log.info("%s %s is running", self.noun, resource.id)
+
+    # -- terminate --------------------------------------------------------------------------
+    async def terminate(self, resource_id: str, reason: str, state: str = TERMINATED) -> None:
+        """Stop everything it runs; record why; close its ledger entry."""
+        with self.db.session() as db:
+            row = db.get(Resource, resource_id)
+            if row is None or row.state in (TERMINATED, FAILED):
+                return
+            row.state, row.state_reason = TERMINATING, reason
+        try:
+            await self.before_stop(row, reason)
+        except Exception:
+            # what runs on it dies with it anyway; never keep the processes
+            self.log.exception("Before stopping %s %s", self.noun, resource_id)
+        starting = self._starting.get(resource_id)
+        if starting is not None:
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starting
+        await self.backend(self.get(resource_id)).stop()
+        self._finish(resource_id, state, reason)
+
+    def _finish(self, resource_id: str, state: str, reason: str, lost: bool = False) -> None:
+        """Record the end; a resource lost while the service was away ended when it was
+        last seen running."""
+        now = utcnow()
+        row = self._save(resource_id, state=state, state_reason=reason, ended=now)
+        if row.ledger_id is not None:
+            entry = self.ledger.get(row.ledger_id)
+            self.ledger.close(row.ledger_id, state.lower(), at=entry.last_seen if lost else now)
+        self._backends.pop(resource_id, None)
+        self.log.info("%s %s %s: %s", self.noun, resource_id, state, reason)
+
+    # -- activity and watching ----------------------------------------------------------------
+    def touch(self, resource_id: str) -> None:
+        """Activity: push idle termination back."""
+        with self.db.session() as db:
+            row = db.get(Resource, resource_id)
+            if row is not None:
+                row.last_activity = utcnow()
+
+    def idle_deadline(self, resource: Resource) -> datetime | None:
+        seconds = self.idle_seconds(resource)
+        if resource.state != RUNNING or seconds is None:
+            return None
+        return resource.last_activity + timedelta(seconds=seconds)
+
+    async def check(self) -> None:
+        """Resources whose processes are gone fail; idle ones are terminated."""
+        for resource in self.owned_by(None):
+            if resource.state != RUNNING:
+                continue
+            lost = await self.backend(resource).poll()
+            if lost is not None:
+                await self.terminate(resource.id, lost, state=FAILED)
+                continue
+            if await self.busy(resource):
+                self.touch(resource.id)
+                continue
+            deadline = self.idle_deadline(resource)
+            if deadline and utcnow() >= deadline:
+                idle = human_duration(self.idle_seconds(resource))
+                await self.terminate(resource.id, f"Idle for {idle}: terminated automatically.")
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.check_interval_seconds)
+            try:
+                await self.check()
+            except Exception:
+                self.log.exception("Checking %ss failed", self.noun)
+
+    # -- service lifecycle --------------------------------------------------------------------
+    async def start(self) -> None:
+        """Re-adopt what survived a restart (its ledger entry stays open); stop the rest."""
+        for resource in self.live():
+            backend = self.backend(resource)
+            if resource.state == RUNNING and await backend.poll() is None:
+                self.log.info("Re-adopted running %s %s", self.noun, resource.id)
+                continue
+            await backend.stop()
+            self._finish(
+                resource.id,
+                FAILED,
+                "Lost while labdeck restarted; its processes were stopped. Start it again.",
+                lost=True,
+            )
+        self._watcher = asyncio.create_task(self._watch())
+
+    async def shutdown(self) -> None:
+        """labdeck is stopping: leave no process behind, and say so on each resource."""
+        if self._watcher:
+            self._watcher.cancel()
+        await asyncio.gather(*(self.terminate(r.id, "labdeck was stopped.") for r in self.live()))

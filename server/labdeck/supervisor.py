@@ -1,0 +1,339 @@
+"""The one process supervisor: everything labdeck runs for users starts and stops here.
+
+Spark masters and workers, Livy drivers, training jobs and model servers are each a
+command started in a process group of its own (so the service can restart without
+taking them down, and a stop reaches every child), optionally as another OS account,
+with its output in a log file. What is needed to find a process again after a restart
+is a `ProcessRecord`: its pid and the kernel's start time of that pid, which tells a
+re-used pid from ours. Stopping is SIGTERM to the group, a grace period, then SIGKILL,
+awaited without blocking the event loop.
+"""
+
+import asyncio
+import contextlib
+import os
+import pwd
+import signal
+import time
+import urllib.request
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+READY_POLL_SECONDS = 0.1
+STOP_POLL_SECONDS = 0.05
+DEFAULT_GRACE_SECONDS = 10.0
+KILL_WAIT_SECONDS = 5.0
+
+ReadyCheck = Callable[[], Awaitable[bool]]
+
+
+def read_start_time(pid: int) -> int | None:
+    """When the kernel started pid (clock ticks since boot), or None if there is no pid."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # the command name may hold spaces and parentheses: fields start after the last ')'
+    return int(stat.rsplit(")", 1)[1].split()[19])
+
+
+def _state(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return None
+
+
+@dataclass(frozen=True)
+class ProcessRecord:
+    """Enough to find a supervised process again: saved with the resource it belongs to."""
+
+    name: str
+    pid: int
+    # None only for records written before start times were kept: then the pid is trusted.
+    start_time: int | None
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "pid": self.pid, "start_time": self.start_time}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "ProcessRecord":
+        return cls(data.get("name", ""), int(data["pid"]), data.get("start_time"))
+
+    def is_ours(self) -> bool:
+        """pid exists and is the process this record was made for (not a re-used pid)."""
+        started = read_start_time(self.pid)
+        return started is not None and self.start_time in (None, started)
+
+    def is_running(self) -> bool:
+        return self.is_ours() and _state(self.pid) != "Z"
+
+
+@dataclass(frozen=True)
+class ExitStatus:
+    """How a process ended: its exit code, or the signal that killed it."""
+
+    code: int | None = None
+    signal: int | None = None
+
+    @classmethod
+    def from_returncode(cls, returncode: int) -> "ExitStatus":
+        return cls(signal=-returncode) if returncode < 0 else cls(code=returncode)
+
+    def describe(self) -> str:
+        if self.signal is not None:
+            return f"killed by {signal.Signals(self.signal).name}"
+        return f"exited with code {self.code}"
+
+
+@dataclass(frozen=True)
+class Account:
+    """An OS account to run a process as."""
+
+    name: str
+    uid: int
+    gid: int
+    home: str
+
+    @classmethod
+    def named(cls, name: str) -> "Account":
+        entry = pwd.getpwnam(name)
+        return cls(name, entry.pw_uid, entry.pw_gid, entry.pw_dir)
+
+    def groups(self) -> list[int]:
+        return os.getgrouplist(self.name, self.gid)
+
+    def environment(self) -> dict[str, str]:
+        return {"USER": self.name, "LOGNAME": self.name, "HOME": self.home}
+
+
+class NotReady(Exception):
+    """A process exited, or did not get ready in time; the message says which."""
+
+
+def tail_lines(path: Path, max_bytes: int | None = None) -> list[str]:
+    """The lines of a log file; with max_bytes, only those in its last max_bytes."""
+    try:
+        with path.open("rb") as f:
+            if max_bytes is not None and f.seek(0, os.SEEK_END) > max_bytes:
+                f.seek(-max_bytes, os.SEEK_END)
+                f.readline()  # drop the partial first line
+            else:
+                f.seek(0)
+            return f.read().decode(errors="replace").splitlines()
+    except FileNotFoundError:
+        return []
+
+
+def file_exists(path: Path) -> ReadyCheck:
+    """Ready once path exists (a process writes it when it is up)."""
+
+    async def check() -> bool:
+        return path.exists()
+
+    return check
+
+
+def http_answers(url: str, timeout: float = 2.0) -> ReadyCheck:
+    """Ready once url answers a GET with any HTTP status below 500."""
+
+    def fetch() -> bool:
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
+                return response.status < 500
+        except urllib.error.HTTPError as e:
+            return e.code < 500
+        except OSError:
+            return False
+
+    async def check() -> bool:
+        return await asyncio.to_thread(fetch)
+
+    return check
+
+
+class Supervised:
+    """One supervised process (and its group): started here, or adopted after a restart."""
+
+    def __init__(
+        self,
+        record: ProcessRecord,
+        log_path: Path | None,
+        process: asyncio.subprocess.Process | None = None,
+    ):
+        self.record = record
+        self.log_path = log_path
+        self._process = process
+        self._exit: ExitStatus | None = None
+        self._waiter: asyncio.Task | None = None
+        if process is not None:
+            # reaps it when it exits (no zombie) and keeps how it ended
+            self._waiter = asyncio.create_task(self._reap(process))
+
+    async def _reap(self, process: asyncio.subprocess.Process) -> None:
+        self._exit = ExitStatus.from_returncode(await process.wait())
+
+    @property
+    def pid(self) -> int:
+        return self.record.pid
+
+    @property
+    def exit_status(self) -> ExitStatus | None:
+        """How it ended; None while it runs, and for an adopted process (not our child)."""
+        return self._exit
+
+    def running(self) -> bool:
+        if self._process is not None and self._exit is not None:
+            return False
+        return self.record.is_running()
+
+    async def wait(self, timeout: float | None = None) -> bool:
+        """Wait until it has exited; whether it did within timeout."""
+        give_up = None if timeout is None else time.monotonic() + timeout
+        while self.running():
+            if give_up is not None and time.monotonic() >= give_up:
+                return False
+            if self._waiter is not None:
+                left = None if give_up is None else give_up - time.monotonic()
+                await asyncio.wait({self._waiter}, timeout=left)
+            else:
+                await asyncio.sleep(STOP_POLL_SECONDS)
+        return True
+
+    async def wait_ready(self, check: ReadyCheck, timeout: float) -> None:
+        """Return once check() is true; NotReady if the process exits or time runs out."""
+        give_up = time.monotonic() + timeout
+        while time.monotonic() < give_up:
+            if await check():
+                return
+            if not self.running():
+                status = self.exit_status
+                raise NotReady(
+                    f"{self.record.name} {status.describe() if status else 'exited'} "
+                    "while starting."
+                )
+            await asyncio.sleep(READY_POLL_SECONDS)
+        raise NotReady(f"{self.record.name} did not get ready within {timeout:.0f} s.")
+
+    def tail(self, max_bytes: int | None = None) -> list[str]:
+        return tail_lines(self.log_path, max_bytes) if self.log_path else []
+
+    def group_running(self) -> bool:
+        """Any process of its group is left (the leader may have exited before the rest)."""
+        if not self._group_is_ours():
+            return False
+        try:
+            os.killpg(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    def _group_is_ours(self) -> bool:
+        leader = read_start_time(self.pid)
+        return leader is None or self.record.start_time in (None, leader)
+
+    def signal_group(self, sig: int) -> None:
+        """Signal the whole group, unless its pid now belongs to someone else.
+
+        While any member of the group lives, the kernel does not re-use its id: a group
+        whose leader is gone can still be signalled safely.
+        """
+        if not self._group_is_ours():
+            return
+        try:
+            os.killpg(self.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+class Supervisor:
+    """Starts, adopts and stops supervised processes."""
+
+    def __init__(self, log):
+        self.log = log
+
+    async def start(
+        self,
+        name: str,
+        argv: list[str],
+        *,
+        log_path: Path,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+        account: Account | None = None,
+    ) -> Supervised:
+        """Start argv in a new process group, its output appended to log_path.
+
+        With an account, the process runs as that account (uid, gid and its groups).
+        """
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        identity = {}
+        if account is not None:
+            identity = {
+                "user": account.uid,
+                "group": account.gid,
+                "extra_groups": account.groups(),
+            }
+        with open(log_path, "ab") as output:
+            process = await asyncio.create_subprocess_exec(
+                *argv,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=output,
+                stderr=asyncio.subprocess.STDOUT,
+                env=env,
+                cwd=cwd,
+                # its own session and group: outlives a service restart, stops as one
+                start_new_session=True,
+                **identity,
+            )
+        record = ProcessRecord(name, process.pid, read_start_time(process.pid))
+        self.log.debug("Started %s (pid %s): %s", name, process.pid, " ".join(argv))
+        return Supervised(record, log_path, process)
+
+    def adopt(self, record: ProcessRecord, log_path: Path | None = None) -> Supervised | None:
+        """A process started before a restart, if it still runs."""
+        return Supervised(record, log_path) if record.is_running() else None
+
+    async def terminate(
+        self, processes: Iterable[Supervised], grace: float = DEFAULT_GRACE_SECONDS
+    ) -> None:
+        """SIGTERM every group (in the order given), wait up to grace, SIGKILL the rest."""
+        left = await _stop(
+            list(processes), lambda p, sig: p.signal_group(sig), Supervised.group_running, grace
+        )
+        for process in left:
+            self.log.warning("%s did not stop in %.0f s: killed", process.record.name, grace)
+
+
+async def end_pids(pids: Iterable[int], grace: float = DEFAULT_GRACE_SECONDS) -> None:
+    """SIGTERM single processes, wait up to grace, SIGKILL what is left (the sweep of
+    `labdeck up` for processes it finds by their marker)."""
+
+    def send(pid: int, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, sig)
+
+    await _stop(list(pids), send, lambda pid: _state(pid) not in (None, "Z"), grace)
+
+
+async def _stop(targets: list, send, alive, grace: float) -> list:
+    """TERM all, wait for them, KILL those left (returned); never blocks the loop."""
+    for target in targets:
+        send(target, signal.SIGTERM)
+    left = await _wait_gone(targets, alive, grace)
+    for target in left:
+        send(target, signal.SIGKILL)
+    await _wait_gone(left, alive, KILL_WAIT_SECONDS)
+    return left
+
+
+async def _wait_gone(targets: list, alive, timeout: float) -> list:
+    give_up = time.monotonic() + timeout
+    left = [t for t in targets if alive(t)]
+    while left and time.monotonic() < give_up:
+        await asyncio.sleep(STOP_POLL_SECONDS)
+        left = [t for t in left if alive(t)]
+    return left
