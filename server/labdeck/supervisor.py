@@ -190,15 +190,14 @@ class Supervised:
 
     async def wait(self, timeout: float | None = None) -> bool:
         """Wait until it has exited; whether it did within timeout."""
+        if self._waiter is not None:
+            done, _ = await asyncio.wait({self._waiter}, timeout=timeout)
+            return bool(done)
         give_up = None if timeout is None else time.monotonic() + timeout
         while self.running():
             if give_up is not None and time.monotonic() >= give_up:
                 return False
-            if self._waiter is not None:
-                left = None if give_up is None else give_up - time.monotonic()
-                await asyncio.wait({self._waiter}, timeout=left)
-            else:
-                await asyncio.sleep(STOP_POLL_SECONDS)
+            await asyncio.sleep(STOP_POLL_SECONDS)
         return True
 
     async def wait_ready(self, check: ReadyCheck, timeout: float) -> None:
@@ -208,6 +207,7 @@ class Supervised:
             if await check():
                 return
             if not self.running():
+                await self.wait(1)  # our child: learn how it ended
                 status = self.exit_status
                 raise NotReady(
                     f"{self.record.name} {status.describe() if status else 'exited'} "
