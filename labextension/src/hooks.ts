@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 
 /**
  * The current time (epoch ms), re-rendering every `periodMs` while
@@ -15,4 +15,46 @@ export function useNow(enabled: boolean, periodMs = 1000): number {
     return () => clearInterval(timer);
   }, [enabled, periodMs]);
   return now;
+}
+
+/** An async action the user starts from a button or a form. */
+export interface IAction<K extends string> {
+  /** The action running now, `null` when none. */
+  busy: K | null;
+  /** Why the last action failed, `null` after a success. */
+  error: string | null;
+  /**
+   * Run `action` as `what`: busy meanwhile, its failure kept readable in
+   * `error`. Resolves to whether it succeeded; never rejects.
+   */
+  run: (what: K, action: () => Promise<unknown>) => Promise<boolean>;
+  /** Forget the last error (e.g. when the user edits the form). */
+  clearError: () => void;
+}
+
+/**
+ * Busy and error state around the async actions of one component (stop
+ * a session, connect or terminate a cluster, create one...).
+ */
+export function useAction<K extends string>(): IAction<K> {
+  const [busy, setBusy] = useState<K | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const run = useCallback(
+    async (what: K, action: () => Promise<unknown>): Promise<boolean> => {
+      setBusy(what);
+      setError(null);
+      try {
+        await action();
+        return true;
+      } catch (reason) {
+        setError(reason instanceof Error ? reason.message : String(reason));
+        return false;
+      } finally {
+        setBusy(null);
+      }
+    },
+    []
+  );
+  const clearError = useCallback(() => setError(null), []);
+  return { busy, error, run, clearError };
 }

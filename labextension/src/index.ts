@@ -9,16 +9,19 @@ import { IStatusBar } from '@jupyterlab/statusbar';
 import { refreshIcon } from '@jupyterlab/ui-components';
 
 import { createUsageReport, UsageReportWidget } from './admin/usageReport';
+import { deploymentsPlugin, jobsPlugin } from './comingSoon';
 import { labdeckIcon } from './icon';
 import { ILabdeckModel, LabdeckModel } from './model';
 import { DeadlineNotifier } from './notifier';
+import { SidebarSections } from './sections';
+import { sessionPlugin } from './session/plugin';
 import { LabdeckSidebar } from './sidebar';
-import { newPySparkNotebook } from './spark/actions';
-import { SparkModel } from './spark/model';
+import { sparkPlugin } from './spark/plugin';
 import { LabdeckStatus } from './status';
 import {
   CommandIDs,
   DEFAULT_REFRESH_INTERVAL_SECONDS,
+  ILabdeckSidebarSections,
   PLUGIN_IDS,
   SIDEBAR_ID,
   STATUS_ITEM_ID
@@ -31,8 +34,22 @@ const SIDEBAR_RANK = 400;
 const PALETTE_CATEGORY = 'labdeck';
 
 /**
- * The sidebar plugin: owns the shared model (one fetch loop), the left
- * sidebar and the `labdeck:open-sidebar` / `labdeck:refresh` commands.
+ * The registry of sidebar sections: each capability's plugin (session,
+ * Spark clusters, training jobs, deployments) adds its section to it.
+ */
+const sidebarSectionsPlugin: JupyterFrontEndPlugin<ILabdeckSidebarSections> = {
+  id: PLUGIN_IDS.sidebarSections,
+  description:
+    'The sections of the labdeck sidebar, which the plugin of each capability adds.',
+  autoStart: true,
+  provides: ILabdeckSidebarSections,
+  activate: (): ILabdeckSidebarSections => new SidebarSections()
+};
+
+/**
+ * The sidebar plugin: owns the shared model (one poll of `me`), the left
+ * sidebar showing the registered sections and the `labdeck:open-sidebar` /
+ * `labdeck:refresh` commands.
  */
 const sidebarPlugin: JupyterFrontEndPlugin<LabdeckModel> = {
   id: PLUGIN_IDS.sidebar,
@@ -40,9 +57,11 @@ const sidebarPlugin: JupyterFrontEndPlugin<LabdeckModel> = {
     'The labdeck sidebar: session, quotas and storage, Spark clusters, training jobs and deployments.',
   autoStart: true,
   provides: ILabdeckModel,
+  requires: [ILabdeckSidebarSections],
   optional: [ISettingRegistry, ICommandPalette, ILayoutRestorer],
   activate: (
     app: JupyterFrontEnd,
+    sections: ILabdeckSidebarSections,
     settingRegistry: ISettingRegistry | null,
     palette: ICommandPalette | null,
     restorer: ILayoutRestorer | null
@@ -50,18 +69,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<LabdeckModel> = {
     const model = new LabdeckModel({
       refreshIntervalSeconds: DEFAULT_REFRESH_INTERVAL_SECONDS
     });
-    const spark = new SparkModel();
-    const sidebar = new LabdeckSidebar(model, {
-      spark,
-      onNewPySparkNotebook: () => newPySparkNotebook(app.commands),
-      // The command comes from the `labdeck:usage-report` plugin; the button
-      // only shows for admins.
-      onOpenUsageReport: () => {
-        if (app.commands.hasCommand(CommandIDs.openUsageReport)) {
-          void app.commands.execute(CommandIDs.openUsageReport);
-        }
-      }
-    });
+    const sidebar = new LabdeckSidebar(model, sections);
     app.shell.add(sidebar, 'left', { rank: SIDEBAR_RANK });
     if (restorer) {
       restorer.add(sidebar, SIDEBAR_ID);
@@ -92,10 +100,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<LabdeckModel> = {
 
     // Never await in activate: start polling and read settings once the
     // application is restored.
-    void app.restored.then(() => {
-      model.start();
-      spark.start();
-    });
+    void app.restored.then(() => model.start());
     if (settingRegistry) {
       Promise.all([settingRegistry.load(PLUGIN_IDS.sidebar), app.restored])
         .then(([settings]) => {
@@ -213,7 +218,12 @@ const usageReportPlugin: JupyterFrontEndPlugin<void> = {
 };
 
 const plugins: JupyterFrontEndPlugin<unknown>[] = [
+  sidebarSectionsPlugin,
   sidebarPlugin,
+  sessionPlugin,
+  sparkPlugin,
+  jobsPlugin,
+  deploymentsPlugin,
   statusPlugin,
   notificationsPlugin,
   usageReportPlugin

@@ -26,13 +26,25 @@ export class LabdeckRequestError extends Error {
   }
 }
 
+/** Where a request goes, and with which credentials. */
+export interface IRequestOptions {
+  /**
+   * Path of the API below the server's base URL; defaults to
+   * {@link API_NAMESPACE}. The lab server's own labdeck endpoints live
+   * elsewhere (e.g. `labdeck/spark`) and are called the same way.
+   */
+  namespace?: string;
+  /** Server settings; defaults to the page's own. */
+  settings?: ServerConnection.ISettings;
+}
+
 /**
- * Call the labdeck API of the user's Jupyter server and return the raw
+ * Call a labdeck API of the user's Jupyter server and return the raw
  * answer (for non-JSON answers such as the CSV usage report).
  *
- * @param endPoint - Path below `labdeck/api/v1`, with its query if any.
+ * @param endPoint - Path below the namespace, with its query if any.
  * @param init - Fetch options (method, body...).
- * @param settings - Server settings; defaults to the page's own.
+ * @param options - Namespace and server settings.
  * @returns The successful (2xx) response, body unread.
  * @throws {LabdeckRequestError} on network errors and non-2xx answers, with
  *   the server's `message` when the error body has one.
@@ -40,9 +52,13 @@ export class LabdeckRequestError extends Error {
 export async function requestAPIResponse(
   endPoint = '',
   init: RequestInit = {},
-  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+  options: IRequestOptions = {}
 ): Promise<Response> {
-  const url = URLExt.join(settings.baseUrl, API_NAMESPACE, endPoint);
+  const {
+    namespace = API_NAMESPACE,
+    settings = ServerConnection.makeSettings()
+  } = options;
+  const url = URLExt.join(settings.baseUrl, namespace, endPoint);
 
   let response: Response;
   try {
@@ -71,11 +87,11 @@ export async function requestAPIResponse(
 }
 
 /**
- * Call the labdeck API of the user's Jupyter server.
+ * Call a labdeck API of the user's Jupyter server.
  *
- * @param endPoint - Path below `labdeck/api/v1`, e.g. `'me'`.
+ * @param endPoint - Path below the namespace, e.g. `'me'`.
  * @param init - Fetch options (method, body...).
- * @param settings - Server settings; defaults to the page's own.
+ * @param options - Namespace (default `labdeck/api/v1`) and server settings.
  * @returns The decoded JSON body (`undefined` for an empty body, e.g. 204).
  * @throws {LabdeckRequestError} on network errors, non-2xx answers or
  *   bodies that are not JSON.
@@ -83,9 +99,9 @@ export async function requestAPIResponse(
 export async function requestAPI<T>(
   endPoint = '',
   init: RequestInit = {},
-  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+  options: IRequestOptions = {}
 ): Promise<T> {
-  const response = await requestAPIResponse(endPoint, init, settings);
+  const response = await requestAPIResponse(endPoint, init, options);
   const text = await response.text();
   if (text.length === 0) {
     return undefined as T;

@@ -1,9 +1,15 @@
 /**
  * Constants and interfaces shared by every part of the labdeck extension.
  *
- * This module is free of side effects: it only declares values and types,
- * so tests and other modules can import it without pulling in JupyterLab.
+ * This module is free of side effects: it only declares values, types and
+ * lumino tokens, so tests and other modules can import it without pulling
+ * in JupyterLab.
  */
+
+import { Token } from '@lumino/coreutils';
+import type { IDisposable } from '@lumino/disposable';
+import type { ISignal } from '@lumino/signaling';
+import type { ReactElement } from 'react';
 
 /** The npm / labextension name, also the prefix of every plugin id. */
 export const EXTENSION_NAME = 'labdeck';
@@ -11,6 +17,11 @@ export const EXTENSION_NAME = 'labdeck';
 /** Plugin ids, `'<labextension name>:<plugin>'`. */
 export const PLUGIN_IDS = {
   sidebar: 'labdeck:sidebar',
+  sidebarSections: 'labdeck:sidebar-sections',
+  session: 'labdeck:session',
+  spark: 'labdeck:spark',
+  jobs: 'labdeck:jobs',
+  deployments: 'labdeck:deployments',
   status: 'labdeck:status',
   notifications: 'labdeck:notifications',
   usageReport: 'labdeck:usage-report'
@@ -28,6 +39,62 @@ export namespace CommandIDs {
 
 /** DOM id of the sidebar widget (also used by the layout restorer). */
 export const SIDEBAR_ID = 'labdeck-sidebar';
+
+/**
+ * Ranks of the sidebar sections, lowest first: Session, Spark clusters,
+ * Training jobs, Deployments. The gaps leave room for sections in between.
+ */
+export const SECTION_RANKS = {
+  session: 100,
+  spark: 200,
+  jobs: 300,
+  deployments: 400
+} as const;
+
+/**
+ * A section of the labdeck sidebar. Each capability (session, Spark
+ * clusters, training jobs...) is its own plugin that adds its section, so
+ * a new capability does not edit the sidebar.
+ */
+export interface ISidebarSection {
+  /**
+   * Short unique name, e.g. `spark`; the section's `data-testid` is
+   * `labdeck-section-<id>`.
+   */
+  id: string;
+  /** Header text, e.g. `Spark clusters`. */
+  title: string;
+  /** Place in the sidebar, lowest first (see {@link SECTION_RANKS}). */
+  rank: number;
+  /**
+   * The section's body. Called again whenever `me` changes; a section
+   * with data of its own re-renders itself when that data changes (e.g.
+   * with `UseSignal` on its model).
+   */
+  render(me: IMe | null): ReactElement;
+  /** Fetch the section's data again (the sidebar's Refresh button). */
+  refresh?(): Promise<void>;
+}
+
+/** The sections the labdeck sidebar shows, like JupyterLab's `IRunningSessionManagers`. */
+export interface ILabdeckSidebarSections {
+  /**
+   * Add a section; disposing the result removes it.
+   *
+   * @throws {Error} if a section with the same id is already there.
+   */
+  add(section: ISidebarSection): IDisposable;
+  /** The sections, by rank (equal ranks in the order they were added). */
+  readonly sections: readonly ISidebarSection[];
+  /** Emitted when a section is added or removed. */
+  readonly changed: ISignal<ILabdeckSidebarSections, void>;
+}
+
+/** Token of the sidebar's section registry (`labdeck:sidebar-sections`). */
+export const ILabdeckSidebarSections = new Token<ILabdeckSidebarSections>(
+  'labdeck:ILabdeckSidebarSections',
+  'The sections of the labdeck sidebar: each capability adds its own.'
+);
 
 /** Status bar item id. */
 export const STATUS_ITEM_ID = 'labdeck:status';

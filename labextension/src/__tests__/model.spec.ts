@@ -11,7 +11,7 @@ describe('LabdeckModel', () => {
 
   it('fetches me, stores it and emits changed', async () => {
     const fetchMe = jest.fn().mockResolvedValue(alice);
-    const model = new LabdeckModel({ fetchMe, document: null });
+    const model = new LabdeckModel({ fetchMe });
     const changed = jest.fn();
     model.changed.connect(changed);
 
@@ -29,7 +29,7 @@ describe('LabdeckModel', () => {
 
   it('shares one request between concurrent refreshes', async () => {
     const fetchMe = jest.fn().mockResolvedValue(alice);
-    const model = new LabdeckModel({ fetchMe, document: null });
+    const model = new LabdeckModel({ fetchMe });
     await Promise.all([model.refresh(), model.refresh(), model.refresh()]);
     expect(fetchMe).toHaveBeenCalledTimes(1);
     model.dispose();
@@ -42,7 +42,7 @@ describe('LabdeckModel', () => {
       .mockRejectedValueOnce(
         new LabdeckRequestError('The service is down.', 503, 'unavailable')
       );
-    const model = new LabdeckModel({ fetchMe, document: null });
+    const model = new LabdeckModel({ fetchMe });
     await model.refresh();
     await model.refresh();
     expect(model.me).toEqual(alice);
@@ -53,7 +53,7 @@ describe('LabdeckModel', () => {
 
   it('wraps unexpected errors', async () => {
     const fetchMe = jest.fn().mockRejectedValue(new Error('boom'));
-    const model = new LabdeckModel({ fetchMe, document: null });
+    const model = new LabdeckModel({ fetchMe });
     await model.refresh();
     expect(model.error).toBeInstanceOf(LabdeckRequestError);
     expect(model.error?.message).toBe('boom');
@@ -63,14 +63,10 @@ describe('LabdeckModel', () => {
   it('polls at the configured interval, never below the minimum', async () => {
     jest.useFakeTimers();
     const fetchMe = jest.fn().mockResolvedValue(alice);
-    const model = new LabdeckModel({
-      fetchMe,
-      document: null,
-      refreshIntervalSeconds: 1
-    });
+    const model = new LabdeckModel({ fetchMe, refreshIntervalSeconds: 1 });
     expect(model.refreshIntervalSeconds).toBe(5);
     model.start();
-    await Promise.resolve();
+    expect(model.loading).toBe(true);
     await jest.advanceTimersByTimeAsync(0);
     expect(fetchMe).toHaveBeenCalledTimes(1);
 
@@ -79,36 +75,39 @@ describe('LabdeckModel', () => {
     await jest.advanceTimersByTimeAsync(1);
     expect(fetchMe).toHaveBeenCalledTimes(2);
 
+    // The setting changes: from the next poll on.
     model.refreshIntervalSeconds = 60;
-    await jest.advanceTimersByTimeAsync(59_999);
-    expect(fetchMe).toHaveBeenCalledTimes(2);
-    await jest.advanceTimersByTimeAsync(1);
+    expect(model.refreshIntervalSeconds).toBe(60);
+    await jest.advanceTimersByTimeAsync(5000);
     expect(fetchMe).toHaveBeenCalledTimes(3);
+    await jest.advanceTimersByTimeAsync(59_999);
+    expect(fetchMe).toHaveBeenCalledTimes(3);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(fetchMe).toHaveBeenCalledTimes(4);
 
     model.dispose();
     await jest.advanceTimersByTimeAsync(600_000);
-    expect(fetchMe).toHaveBeenCalledTimes(3);
+    expect(fetchMe).toHaveBeenCalledTimes(4);
   });
 
-  it('backs off after failures', async () => {
+  it('backs off after failures, up to 300 s', async () => {
     jest.useFakeTimers();
+    // The longest wait the jittered backoff may choose.
+    const random = jest.spyOn(Math, 'random').mockReturnValue(0.999999);
     const fetchMe = jest.fn().mockRejectedValue(new Error('down'));
-    const model = new LabdeckModel({
-      fetchMe,
-      document: null,
-      refreshIntervalSeconds: 10
-    });
+    const model = new LabdeckModel({ fetchMe, refreshIntervalSeconds: 60 });
     model.start();
-    await jest.advanceTimersByTimeAsync(0);
-    expect(fetchMe).toHaveBeenCalledTimes(1);
-    // One failure: next try after 2 × 10 s.
-    await jest.advanceTimersByTimeAsync(19_999);
-    expect(fetchMe).toHaveBeenCalledTimes(1);
-    await jest.advanceTimersByTimeAsync(1);
+    await jest.advanceTimersByTimeAsync(60_000);
     expect(fetchMe).toHaveBeenCalledTimes(2);
-    // Two failures: 4 × 10 s.
-    await jest.advanceTimersByTimeAsync(40_000);
+    // 3 × 60 s, then capped.
+    await jest.advanceTimersByTimeAsync(180_000);
     expect(fetchMe).toHaveBeenCalledTimes(3);
+    await jest.advanceTimersByTimeAsync(299_999);
+    expect(fetchMe).toHaveBeenCalledTimes(3);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(fetchMe).toHaveBeenCalledTimes(4);
+    expect(model.error?.message).toBe('down');
     model.dispose();
+    random.mockRestore();
   });
 });

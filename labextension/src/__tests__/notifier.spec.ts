@@ -58,8 +58,7 @@ describe('DeadlineNotifier', () => {
 
   async function start(answer: IMe): Promise<LabdeckModel> {
     const model = new LabdeckModel({
-      fetchMe: () => Promise.resolve(answer),
-      document: null
+      fetchMe: () => Promise.resolve(answer)
     });
     const notifier = new DeadlineNotifier({ model, notify, storage });
     disposables.push(notifier, model);
@@ -126,8 +125,7 @@ describe('DeadlineNotifier', () => {
 
   it('works without storage', async () => {
     const model = new LabdeckModel({
-      fetchMe: () => Promise.resolve(me(10 * 60)),
-      document: null
+      fetchMe: () => Promise.resolve(me(10 * 60))
     });
     const notifier = new DeadlineNotifier({ model, notify, storage: null });
     disposables.push(notifier, model);

@@ -1,6 +1,11 @@
 import { ServerConnection } from '@jupyterlab/services';
 
-import { LabdeckRequestError, requestAPI } from '../request';
+import {
+  LabdeckRequestError,
+  requestAPI,
+  requestAPIResponse
+} from '../request';
+import { SparkAPI } from '../spark/api';
 
 function jsonResponse(
   status: number,
@@ -27,25 +32,26 @@ async function failure(
   throw new Error('The request did not fail.');
 }
 
+/** Alice's lab server; every request goes through a spy on `makeRequest`. */
+const settings = ServerConnection.makeSettings({
+  baseUrl: 'http://localhost/user/alice/'
+});
+let makeRequest: jest.SpyInstance;
+
+beforeEach(() => {
+  makeRequest = jest.spyOn(ServerConnection, 'makeRequest');
+});
+
+afterEach(() => {
+  makeRequest.mockRestore();
+});
+
 describe('requestAPI', () => {
-  const settings = ServerConnection.makeSettings({
-    baseUrl: 'http://localhost/user/alice/'
-  });
-  let makeRequest: jest.SpyInstance;
-
-  beforeEach(() => {
-    makeRequest = jest.spyOn(ServerConnection, 'makeRequest');
-  });
-
-  afterEach(() => {
-    makeRequest.mockRestore();
-  });
-
   it('calls <baseUrl>labdeck/api/v1/<endPoint> and returns the JSON body', async () => {
     makeRequest.mockResolvedValue(
       jsonResponse(200, { name: 'alice', admin: false, groups: [] })
     );
-    const me = await requestAPI('me', {}, settings);
+    const me = await requestAPI('me', {}, { settings });
     expect(me).toEqual({ name: 'alice', admin: false, groups: [] });
     expect(makeRequest).toHaveBeenCalledWith(
       'http://localhost/user/alice/labdeck/api/v1/me',
@@ -54,17 +60,38 @@ describe('requestAPI', () => {
     );
   });
 
+  it('calls another namespace of the server when asked', async () => {
+    makeRequest.mockResolvedValue(jsonResponse(200, { cluster: null }));
+    await requestAPI('connect', {}, { namespace: 'labdeck/spark', settings });
+    expect(makeRequest.mock.calls[0][0]).toBe(
+      'http://localhost/user/alice/labdeck/spark/connect'
+    );
+  });
+
+  it('returns the raw response of any namespace', async () => {
+    makeRequest.mockResolvedValue(new Response('a,b\n1,2\n', { status: 200 }));
+    const response = await requestAPIResponse(
+      'admin/usage.csv',
+      {},
+      { settings }
+    );
+    expect(await response.text()).toBe('a,b\n1,2\n');
+    expect(makeRequest.mock.calls[0][0]).toBe(
+      'http://localhost/user/alice/labdeck/api/v1/admin/usage.csv'
+    );
+  });
+
   it('passes the request options through', async () => {
     makeRequest.mockResolvedValue(jsonResponse(201, { id: 'c1' }));
     const init = { method: 'POST', body: JSON.stringify({ workers: 2 }) };
-    await requestAPI('clusters', init, settings);
+    await requestAPI('clusters', init, { settings });
     expect(makeRequest.mock.calls[0][1]).toBe(init);
   });
 
   it('returns undefined for an empty body (204)', async () => {
     makeRequest.mockResolvedValue(new Response(null, { status: 204 }));
     await expect(
-      requestAPI('clusters/c1', { method: 'DELETE' }, settings)
+      requestAPI('clusters/c1', { method: 'DELETE' }, { settings })
     ).resolves.toBeUndefined();
   });
 
@@ -75,7 +102,7 @@ describe('requestAPI', () => {
         message: 'GPU time used up for today: 4 h of 4 h.'
       })
     );
-    const error = await failure(requestAPI('me', {}, settings));
+    const error = await failure(requestAPI('me', {}, { settings }));
     expect(error).toBeInstanceOf(LabdeckRequestError);
     expect(error).toBeInstanceOf(Error);
     expect(error.message).toBe('GPU time used up for today: 4 h of 4 h.');
@@ -90,7 +117,7 @@ describe('requestAPI', () => {
         statusText: 'Bad Gateway'
       })
     );
-    const error = await failure(requestAPI('me', {}, settings));
+    const error = await failure(requestAPI('me', {}, { settings }));
     expect(error).toBeInstanceOf(LabdeckRequestError);
     expect(error.message).toBe('The labdeck server answered 502 Bad Gateway.');
     expect(error.status).toBe(502);
@@ -101,7 +128,7 @@ describe('requestAPI', () => {
     makeRequest.mockRejectedValue(
       new ServerConnection.NetworkError(new TypeError('Failed to fetch'))
     );
-    const error = await failure(requestAPI('me', {}, settings));
+    const error = await failure(requestAPI('me', {}, { settings }));
     expect(error).toBeInstanceOf(LabdeckRequestError);
     expect(error.status).toBe(0);
     expect(error.code).toBe('network_error');
@@ -111,8 +138,44 @@ describe('requestAPI', () => {
 
   it('rejects a 200 answer that is not JSON', async () => {
     makeRequest.mockResolvedValue(new Response('not json', { status: 200 }));
-    const error = await failure(requestAPI('me', {}, settings));
+    const error = await failure(requestAPI('me', {}, { settings }));
     expect(error).toBeInstanceOf(LabdeckRequestError);
     expect(error.code).toBe('invalid_response');
+  });
+});
+
+describe('SparkAPI', () => {
+  it('lists clusters in the labdeck API and connects through the lab server', async () => {
+    makeRequest.mockImplementation(() =>
+      Promise.resolve(jsonResponse(200, []))
+    );
+    const api = new SparkAPI(settings);
+    await api.list();
+    await api.connection();
+    await api.connect('c-1');
+    expect(makeRequest.mock.calls.map(call => call[0])).toEqual([
+      'http://localhost/user/alice/labdeck/api/v1/clusters',
+      'http://localhost/user/alice/labdeck/spark/connect',
+      'http://localhost/user/alice/labdeck/spark/connect'
+    ]);
+    expect(makeRequest.mock.calls[2][1]).toEqual({
+      method: 'POST',
+      body: JSON.stringify({ cluster_id: 'c-1' })
+    });
+  });
+
+  it("turns the lab server's refusal into its message and code", async () => {
+    makeRequest.mockResolvedValue(
+      jsonResponse(409, {
+        error: 'not_running',
+        message: 'Cluster etl is starting: connect when it runs.'
+      })
+    );
+    const error = await failure(new SparkAPI(settings).connect('c-1'));
+    expect(error.message).toBe(
+      'Cluster etl is starting: connect when it runs.'
+    );
+    expect(error.status).toBe(409);
+    expect(error.code).toBe('not_running');
   });
 });

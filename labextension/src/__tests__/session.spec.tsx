@@ -2,19 +2,11 @@ import { Widget } from '@lumino/widgets';
 
 import { LabdeckModel } from '../model';
 import { LabdeckRequestError } from '../request';
+import { ISessionSectionOptions, sessionSection } from '../session/section';
 import { LabdeckSidebar } from '../sidebar';
 import { LabdeckStatus } from '../status';
 import { IMe, ISessionInfo } from '../tokens';
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) {
-    await new Promise(resolve => setTimeout(resolve, 0));
-  }
-}
-
-function byTestId(root: HTMLElement, id: string): HTMLElement | null {
-  return root.querySelector(`[data-testid="${id}"]`);
-}
+import { attachSidebar, byTestId, settle } from './utils';
 
 /** `me` as the API sends it, with a deadline `secondsLeft` from now. */
 function alice(secondsLeft: number | null, overrides: Partial<IMe> = {}): IMe {
@@ -70,14 +62,12 @@ describe('Session section', () => {
 
   async function show(
     me: IMe,
-    options: LabdeckSidebar.IOptions = {}
+    options: ISessionSectionOptions = {}
   ): Promise<HTMLElement> {
     const model = new LabdeckModel({
-      fetchMe: () => Promise.resolve(me),
-      document: null
+      fetchMe: () => Promise.resolve(me)
     });
-    widget = new LabdeckSidebar(model, options);
-    Widget.attach(widget, document.body);
+    widget = attachSidebar(model, [sessionSection(model, options)]);
     await model.refresh();
     widget.update();
     await settle();
@@ -200,8 +190,7 @@ describe('Session section', () => {
 describe('Status bar countdown', () => {
   async function status(me: IMe): Promise<LabdeckStatus> {
     const model = new LabdeckModel({
-      fetchMe: () => Promise.resolve(me),
-      document: null
+      fetchMe: () => Promise.resolve(me)
     });
     const item = new LabdeckStatus({ model });
     Widget.attach(item, document.body);

@@ -11,9 +11,9 @@ import {
   hubUrl,
   ICreateForm,
   idleText,
+  isTransitional,
   limitsLeft,
   parseMemory,
-  pollDelay,
   progressFraction,
   progressText,
   reasonText,
@@ -231,18 +231,12 @@ describe('create form', () => {
 });
 
 describe('polling', () => {
-  it('polls fast while a cluster starts or terminates', () => {
-    expect(pollDelay([cluster('a', 'STARTING')])).toBe(1500);
-    expect(pollDelay([cluster('a', 'TERMINATING')])).toBe(1500);
-    expect(pollDelay([cluster('a', 'RUNNING')])).toBe(30_000);
-    expect(pollDelay([])).toBe(30_000);
-    expect(pollDelay(null)).toBe(30_000);
-  });
-
-  it('backs off after failures, bounded', () => {
-    expect(pollDelay([], 1)).toBe(60_000);
-    expect(pollDelay([], 20)).toBe(300_000);
-    expect(pollDelay([cluster('a', 'STARTING')], 2)).toBe(6000);
+  it('follows starting and terminating clusters closely', () => {
+    expect(isTransitional('STARTING')).toBe(true);
+    expect(isTransitional('TERMINATING')).toBe(true);
+    expect(isTransitional('RUNNING')).toBe(false);
+    expect(isTransitional('TERMINATED')).toBe(false);
+    expect(isTransitional('FAILED')).toBe(false);
   });
 
   it('fetches details of running clusters (only new ones on fast polls)', () => {

@@ -1,11 +1,11 @@
-import { Widget } from '@lumino/widgets';
-
 import { LabdeckModel } from '../model';
 import { LabdeckRequestError } from '../request';
 import { LabdeckSidebar } from '../sidebar';
 import { newPySparkNotebook } from '../spark/actions';
 import { ISparkAPI } from '../spark/api';
 import { SparkModel } from '../spark/model';
+import { ISparkPanelProps } from '../spark/panel';
+import { sparkSection } from '../spark/section';
 import {
   ClusterState,
   ICluster,
@@ -13,18 +13,9 @@ import {
   ISparkConnection
 } from '../spark/tokens';
 import { IMe } from '../tokens';
+import { attachSidebar, byTestId, settle } from './utils';
 
 const GIB = 2 ** 30;
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) {
-    await new Promise(resolve => setTimeout(resolve, 0));
-  }
-}
-
-function byTestId(root: ParentNode, id: string): HTMLElement | null {
-  return root.querySelector(`[data-testid="${id}"]`);
-}
 
 function allByTestId(root: ParentNode, id: string): HTMLElement[] {
   return Array.from(root.querySelectorAll(`[data-testid="${id}"]`));
@@ -181,20 +172,16 @@ describe('Spark clusters section', () => {
 
   async function show(
     api: FakeAPI,
-    options: LabdeckSidebar.IOptions = {},
+    options: Omit<ISparkPanelProps, 'model' | 'me'> = {},
     me: IMe = alice()
   ): Promise<HTMLElement> {
     const model = new LabdeckModel({
-      fetchMe: () => Promise.resolve(me),
-      document: null
+      fetchMe: () => Promise.resolve(me)
     });
-    spark = new SparkModel({ api, document: null });
-    widget = new LabdeckSidebar(model, {
-      spark,
-      hubHost: 'https://hub.example.org',
-      ...options
-    });
-    Widget.attach(widget, document.body);
+    spark = new SparkModel({ api });
+    widget = attachSidebar(model, [
+      sparkSection(spark, { hubHost: 'https://hub.example.org', ...options })
+    ]);
     await model.refresh();
     await spark.refresh();
     await spark.refreshConnection();
@@ -212,6 +199,19 @@ describe('Spark clusters section', () => {
     expect(byTestId(section, 'labdeck-spark-limits')?.textContent).toBe(
       'Left: 2 of 2 clusters · 4 of 4 workers · 4 of 4 cores · 8 GiB of 8 GiB memory'
     );
+  });
+
+  it('shows why the clusters could not be listed', async () => {
+    const api = new FakeAPI();
+    api.list = () =>
+      Promise.reject(
+        new LabdeckRequestError('The Spark service is down.', 502, 'x')
+      );
+    const node = await show(api);
+    const error = byTestId(node, 'labdeck-spark-error');
+    expect(error?.textContent).toBe('The Spark service is down.');
+    expect(error?.getAttribute('role')).toBe('alert');
+    expect(byTestId(node, 'labdeck-spark-empty')).toBeNull();
   });
 
   it('shows each cluster with its state, progress, idle time and reason', async () => {
@@ -368,8 +368,8 @@ describe('Spark clusters section', () => {
   it('connects, marks the cluster and opens a PySpark notebook', async () => {
     const api = new FakeAPI();
     api.clusters = [cluster('a', 'RUNNING'), cluster('b', 'RUNNING')];
-    const onNewPySparkNotebook = jest.fn(() => Promise.resolve());
-    const node = await show(api, { onNewPySparkNotebook });
+    const onNewNotebook = jest.fn(() => Promise.resolve());
+    const node = await show(api, { onNewNotebook });
     expect(byTestId(node, 'labdeck-spark-connected')).toBeNull();
 
     byTestId(clusterNode(node, 'b'), 'labdeck-spark-connect')!.click();
@@ -382,14 +382,14 @@ describe('Spark clusters section', () => {
     expect(clusterNode(node, 'a').dataset.connected).toBe('false');
 
     byTestId(node, 'labdeck-spark-new-notebook')!.click();
-    expect(onNewPySparkNotebook).toHaveBeenCalledTimes(1);
+    expect(onNewNotebook).toHaveBeenCalledTimes(1);
   });
 
   it('marks a connection to a cluster that has gone as stale', async () => {
     const api = new FakeAPI();
     api.clusters = [cluster('a', 'TERMINATED')];
     api.connected = { id: 'a', name: 'spark-a' };
-    const node = await show(api, { onNewPySparkNotebook: jest.fn() });
+    const node = await show(api, { onNewNotebook: jest.fn() });
     const banner = byTestId(node, 'labdeck-spark-connected')!;
     expect(banner.textContent).toContain('which is terminated');
     expect(byTestId(node, 'labdeck-spark-new-notebook')).toBeNull();
@@ -443,7 +443,7 @@ describe('SparkModel polling', () => {
     jest.useFakeTimers();
     const api = new FakeAPI();
     api.clusters = [cluster('a', 'STARTING')];
-    const model = new SparkModel({ api, document: null });
+    const model = new SparkModel({ api });
     model.start();
     await jest.advanceTimersByTimeAsync(0);
     expect(api.listCalls).toBe(1);
@@ -463,10 +463,47 @@ describe('SparkModel polling', () => {
     model.dispose();
   });
 
+  it('polls fast at once after a cluster is created', async () => {
+    jest.useFakeTimers();
+    const api = new FakeAPI();
+    api.clusters = [cluster('a', 'RUNNING')];
+    const model = new SparkModel({ api });
+    model.start();
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(api.listCalls).toBe(1);
+
+    await model.create({
+      name: 'etl',
+      workers: 1,
+      worker_cores: 1,
+      worker_memory: '1g',
+      idle_timeout_seconds: 600
+    });
+    expect(model.clusters?.map(c => c.state)).toEqual(['STARTING', 'RUNNING']);
+    await jest.advanceTimersByTimeAsync(1500);
+    expect(api.listCalls).toBe(2);
+    await jest.advanceTimersByTimeAsync(1500);
+    expect(api.listCalls).toBe(3);
+    model.dispose();
+  });
+
+  it('reads the connection once when started', async () => {
+    const api = new FakeAPI();
+    api.connected = { id: 'a', name: 'spark-a' };
+    const connection = jest.spyOn(api, 'connection');
+    const model = new SparkModel({ api });
+    model.start();
+    model.start();
+    await model.refresh();
+    expect(connection).toHaveBeenCalledTimes(1);
+    expect(model.connection?.cluster?.id).toBe('a');
+    model.dispose();
+  });
+
   it('keeps the last list and the error when the service fails', async () => {
     const api = new FakeAPI();
     api.clusters = [cluster('a', 'RUNNING')];
-    const model = new SparkModel({ api, document: null });
+    const model = new SparkModel({ api });
     await model.refresh();
     api.list = () =>
       Promise.reject(new LabdeckRequestError('Service down.', 502, 'x'));

@@ -1,6 +1,7 @@
 import { Button } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
+import { ErrorAlert, Loading } from '../components/feedback';
 import { LabdeckRequestError } from '../request';
 import { IMe, IQueueInfo, ISessionInfo } from '../tokens';
 import { SessionRuntime } from './runtime';
@@ -31,13 +32,9 @@ export function SessionPanel({
 }: ISessionPanelProps): JSX.Element {
   return (
     <div className="jp-labdeck-session">
-      {error && <ErrorMessage error={error} />}
+      {error && <ErrorAlert error={error} testId="labdeck-error" />}
       {me === null ? (
-        loading && (
-          <p className="jp-labdeck-loading" data-testid="labdeck-loading">
-            Loading…
-          </p>
-        )
+        loading && <Loading testId="labdeck-loading" />
       ) : (
         <>
           <UserSummary
@@ -59,19 +56,6 @@ export function SessionPanel({
           {me.storage && <StorageBar storage={me.storage} />}
         </>
       )}
-    </div>
-  );
-}
-
-function ErrorMessage({ error }: { error: LabdeckRequestError }): JSX.Element {
-  return (
-    <div
-      className="jp-labdeck-error"
-      role="alert"
-      data-testid="labdeck-error"
-      data-code={error.code}
-    >
-      {error.message}
     </div>
   );
 }

@@ -1,6 +1,7 @@
 import { Button } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
+import { ActionError } from '../components/feedback';
 import {
   formatClockTime,
   formatDeadlineReason,
@@ -8,7 +9,7 @@ import {
   profileDisplayName,
   remainingMilliseconds
 } from '../format';
-import { useNow } from '../hooks';
+import { useAction, useNow } from '../hooks';
 import { IProfile, ISessionInfo } from '../tokens';
 
 /** Props of {@link SessionRuntime}. */
@@ -107,40 +108,20 @@ function StopButton({
   session: ISessionInfo;
   onStop: (session: ISessionInfo) => Promise<void>;
 }): JSX.Element {
-  const [busy, setBusy] = React.useState(false);
-  const [error, setError] = React.useState<string | null>(null);
-  const stop = async (): Promise<void> => {
-    setBusy(true);
-    setError(null);
-    try {
-      await onStop(session);
-    } catch (reason) {
-      setError(reason instanceof Error ? reason.message : String(reason));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, run } = useAction<'stop'>();
   return (
     <div className="jp-labdeck-actions">
       <Button
         className="jp-mod-styled jp-mod-warn jp-labdeck-stop"
         minimal={false}
         small
-        disabled={busy}
+        disabled={busy !== null}
         data-testid="labdeck-stop-session"
-        onClick={() => void stop()}
+        onClick={() => void run('stop', () => onStop(session))}
       >
         {busy ? 'Stopping…' : 'Stop session'}
       </Button>
-      {error && (
-        <p
-          className="jp-labdeck-error"
-          role="alert"
-          data-testid="labdeck-stop-error"
-        >
-          {error}
-        </p>
-      )}
+      <ActionError error={error} testId="labdeck-stop-error" />
     </div>
   );
 }

@@ -1,12 +1,11 @@
-import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import { LabdeckRequestError, requestAPI } from '../request';
+import { IRequestOptions, requestAPI } from '../request';
 import {
-  CONNECT_PATH,
   ICluster,
   ICreateClusterRequest,
-  ISparkConnection
+  ISparkConnection,
+  SPARK_NAMESPACE
 } from './tokens';
 
 /**
@@ -35,14 +34,14 @@ export class SparkAPI implements ISparkAPI {
   ) {}
 
   list(): Promise<ICluster[]> {
-    return requestAPI<ICluster[]>('clusters', {}, this._settings);
+    return requestAPI<ICluster[]>('clusters', {}, this._service);
   }
 
   get(id: string): Promise<ICluster> {
     return requestAPI<ICluster>(
       `clusters/${encodeURIComponent(id)}`,
       {},
-      this._settings
+      this._service
     );
   }
 
@@ -50,7 +49,7 @@ export class SparkAPI implements ISparkAPI {
     return requestAPI<ICluster>(
       'clusters',
       { method: 'POST', body: JSON.stringify(request) },
-      this._settings
+      this._service
     );
   }
 
@@ -58,62 +57,32 @@ export class SparkAPI implements ISparkAPI {
     await requestAPI<void>(
       `clusters/${encodeURIComponent(id)}`,
       { method: 'DELETE' },
-      this._settings
+      this._service
     );
   }
 
   connection(): Promise<ISparkConnection> {
-    return this._connect({ method: 'GET' });
+    return requestAPI<ISparkConnection>('connect', {}, this._labServer);
   }
 
   connect(clusterId: string): Promise<ISparkConnection> {
-    return this._connect({
-      method: 'POST',
-      body: JSON.stringify({ cluster_id: clusterId })
-    });
+    return requestAPI<ISparkConnection>(
+      'connect',
+      { method: 'POST', body: JSON.stringify({ cluster_id: clusterId }) },
+      this._labServer
+    );
+  }
+
+  /** Clusters live in the labdeck service (`labdeck/api/v1`). */
+  private get _service(): IRequestOptions {
+    return { settings: this._settings };
   }
 
   /**
-   * The lab server's own endpoint (not the service proxy), with the same
-   * error handling as `requestAPI`: JSON `message`s become the error text.
+   * The connection is the lab server's own (it writes the sparkmagic
+   * config in the user's home), below {@link SPARK_NAMESPACE}.
    */
-  private async _connect(init: RequestInit): Promise<ISparkConnection> {
-    const url = URLExt.join(this._settings.baseUrl, CONNECT_PATH);
-    let response: Response;
-    try {
-      response = await ServerConnection.makeRequest(url, init, this._settings);
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new LabdeckRequestError(
-        `Cannot reach the lab server (${reason}). Check your connection and try again.`,
-        0,
-        'network_error'
-      );
-    }
-    const text = await response.text();
-    let data: unknown = undefined;
-    try {
-      data = text ? JSON.parse(text) : undefined;
-    } catch {
-      data = undefined;
-    }
-    if (!response.ok) {
-      const body = (data ?? {}) as { error?: unknown; message?: unknown };
-      throw new LabdeckRequestError(
-        typeof body.message === 'string' && body.message
-          ? body.message
-          : `The lab server answered ${response.status}.`,
-        response.status,
-        typeof body.error === 'string' ? body.error : `http_${response.status}`
-      );
-    }
-    if (typeof data !== 'object' || data === null) {
-      throw new LabdeckRequestError(
-        'The lab server sent an answer that is not JSON.',
-        response.status,
-        'invalid_response'
-      );
-    }
-    return data as ISparkConnection;
+  private get _labServer(): IRequestOptions {
+    return { namespace: SPARK_NAMESPACE, settings: this._settings };
   }
 }

@@ -9,7 +9,6 @@ import {
   ClusterState,
   DEFAULT_IDLE_MINUTES,
   DEFAULT_WORKER_MEMORY,
-  FAST_POLL_MS,
   ICluster,
   IClusterProgress,
   IClusterSpec,
@@ -19,9 +18,7 @@ import {
   LIVE_STATES,
   MAX_ENDED_SHOWN,
   MAX_IDLE_MINUTES,
-  MAX_POLL_BACKOFF_MS,
   MIN_IDLE_MINUTES,
-  SLOW_POLL_MS,
   SparkLeft,
   TRANSITIONAL_STATES,
   WORKER_MEMORY_CHOICES
@@ -356,22 +353,6 @@ function overLimitText(
     return `This cluster needs ${formatMemory(asked)} of memory; ${formatMemory(left)} is left.`;
   }
   return `This cluster needs ${plural(asked, key.slice(0, -1))}; ${left} left.`;
-}
-
-/**
- * Milliseconds until the next poll: fast while a cluster starts or
- * terminates, slow otherwise; doubled per consecutive failure (bounded).
- */
-export function pollDelay(
-  clusters: readonly ICluster[] | null,
-  failures = 0
-): number {
-  const busy = (clusters ?? []).some(c => isTransitional(c.state));
-  const base = busy ? FAST_POLL_MS : SLOW_POLL_MS;
-  if (failures <= 0) {
-    return base;
-  }
-  return Math.min(base * 2 ** Math.min(failures, 10), MAX_POLL_BACKOFF_MS);
 }
 
 /**

@@ -7,8 +7,10 @@ import {
 } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
+import { ActionError } from '../components/feedback';
 import { Meter } from '../components/meter';
-import { useNow } from '../hooks';
+import { ResourceList } from '../components/resourceList';
+import { useAction, useNow } from '../hooks';
 import { IMe } from '../tokens';
 import {
   checkForm,
@@ -84,57 +86,45 @@ function SparkContent({
     await model.terminate(cluster.id);
   };
   return (
-    <div className="jp-labdeck-spark" data-testid="labdeck-spark-panel">
-      {model.error && (
-        <div
-          className="jp-labdeck-error"
-          role="alert"
-          data-testid="labdeck-spark-error"
-          data-code={model.error.code}
-        >
-          {model.error.message}
-        </div>
-      )}
-      {connection?.cluster && (
-        <ConnectionBanner
-          connection={connection}
-          clusters={clusters}
-          onNewNotebook={onNewNotebook}
+    <ResourceList
+      testIdPrefix="labdeck-spark"
+      className="jp-labdeck-spark"
+      listClassName="jp-labdeck-spark-clusters"
+      error={model.error}
+      loading={model.loading}
+      items={clusters === null ? null : shown}
+      empty="No clusters yet. Create one below, then connect PySpark notebooks to it."
+      itemKey={cluster => cluster.id}
+      renderItem={cluster => (
+        <ClusterItem
+          cluster={cluster}
+          owner={me?.name ?? null}
+          connected={cluster.id === connectedId}
+          hubHost={hubHost}
+          onConnect={() => model.connect(cluster.id)}
+          onTerminate={() => terminate(cluster)}
         />
       )}
-      {clusters === null ? (
-        model.loading && <p className="jp-labdeck-loading">Loading…</p>
-      ) : shown.length === 0 ? (
-        <p className="jp-labdeck-muted" data-testid="labdeck-spark-empty">
-          No clusters yet. Create one below, then connect PySpark notebooks to
-          it.
-        </p>
-      ) : (
-        <ul className="jp-labdeck-spark-clusters">
-          {shown.map(cluster => (
-            <ClusterItem
-              key={cluster.id}
-              cluster={cluster}
-              owner={me?.name ?? null}
-              connected={cluster.id === connectedId}
-              hubHost={hubHost}
-              onConnect={() => model.connect(cluster.id)}
-              onTerminate={() => terminate(cluster)}
-            />
-          ))}
-        </ul>
-      )}
-      {hidden > 0 && (
-        <p className="jp-labdeck-muted">
-          {hidden} older {hidden === 1 ? 'cluster' : 'clusters'} not shown.
-        </p>
-      )}
+      header={
+        connection?.cluster && (
+          <ConnectionBanner
+            connection={connection}
+            clusters={clusters}
+            onNewNotebook={onNewNotebook}
+          />
+        )
+      }
+      footer={
+        hidden > 0 &&
+        `${hidden} older ${hidden === 1 ? 'cluster' : 'clusters'} not shown.`
+      }
+    >
       <CreateForm
         clusters={clusters ?? []}
         me={me}
         onCreate={request => model.create(request)}
       />
-    </div>
+    </ResourceList>
   );
 }
 
@@ -200,25 +190,9 @@ function ClusterItem({
   onConnect,
   onTerminate
 }: IClusterItemProps): JSX.Element {
-  const [busy, setBusy] = React.useState<'connect' | 'terminate' | null>(null);
-  const [error, setError] = React.useState<string | null>(null);
+  const { busy, error, run } = useAction<'connect' | 'terminate'>();
   const running = cluster.state === 'RUNNING';
   const now = useNow(running && cluster.idle_terminates_at !== null, 15_000);
-
-  const run = async (
-    what: 'connect' | 'terminate',
-    action: () => Promise<unknown>
-  ): Promise<void> => {
-    setBusy(what);
-    setError(null);
-    try {
-      await action();
-    } catch (reason) {
-      setError(reason instanceof Error ? reason.message : String(reason));
-    } finally {
-      setBusy(null);
-    }
-  };
 
   const reason = reasonText(cluster);
   const detail = running ? describeDetail(cluster) : null;
@@ -336,15 +310,7 @@ function ClusterItem({
           </Button>
         </div>
       )}
-      {error && (
-        <p
-          className="jp-labdeck-error"
-          role="alert"
-          data-testid="labdeck-spark-action-error"
-        >
-          {error}
-        </p>
-      )}
+      <ActionError error={error} testId="labdeck-spark-action-error" />
     </li>
   );
 }
@@ -366,8 +332,7 @@ function CreateForm({ clusters, me, onCreate }: ICreateFormProps): JSX.Element {
     defaultForm(clusters)
   );
   const [nameEdited, setNameEdited] = React.useState(false);
-  const [busy, setBusy] = React.useState(false);
-  const [error, setError] = React.useState<string | null>(null);
+  const { busy, error, run, clearError } = useAction<'create'>();
 
   // Keep the suggested name free while the user has not typed one.
   const suggestion = suggestName(clusters);
@@ -391,7 +356,7 @@ function CreateForm({ clusters, me, onCreate }: ICreateFormProps): JSX.Element {
         setNameEdited(true);
       }
       setForm(f => ({ ...f, [key]: value }));
-      setError(null);
+      clearError();
     };
 
   const submit = async (event: React.FormEvent): Promise<void> => {
@@ -399,16 +364,10 @@ function CreateForm({ clusters, me, onCreate }: ICreateFormProps): JSX.Element {
     if (!check.ok || busy) {
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
-      await onCreate(check.request);
+    const request = check.request;
+    if (await run('create', () => onCreate(request))) {
       setNameEdited(false);
       setForm(f => ({ ...f, name: '' }));
-    } catch (reason) {
-      setError(reason instanceof Error ? reason.message : String(reason));
-    } finally {
-      setBusy(false);
     }
   };
 
@@ -424,7 +383,7 @@ function CreateForm({ clusters, me, onCreate }: ICreateFormProps): JSX.Element {
           Left: {leftText}
         </p>
       )}
-      <fieldset className="jp-labdeck-spark-fields" disabled={busy}>
+      <fieldset className="jp-labdeck-spark-fields" disabled={busy !== null}>
         <label className="jp-labdeck-spark-field jp-mod-wide">
           Name
           <InputGroup
@@ -501,20 +460,12 @@ function CreateForm({ clusters, me, onCreate }: ICreateFormProps): JSX.Element {
         type="submit"
         className="jp-mod-styled jp-mod-accept"
         small
-        disabled={busy || !check.ok}
+        disabled={busy !== null || !check.ok}
         data-testid="labdeck-spark-create-submit"
       >
         {busy ? 'Creating…' : 'Create cluster'}
       </Button>
-      {error && (
-        <p
-          className="jp-labdeck-error"
-          role="alert"
-          data-testid="labdeck-spark-create-error"
-        >
-          {error}
-        </p>
-      )}
+      <ActionError error={error} testId="labdeck-spark-create-error" />
     </form>
   );
 }

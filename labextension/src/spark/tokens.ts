@@ -113,8 +113,11 @@ export interface ISparkConnection {
   kernel?: string;
 }
 
-/** Path of the lab server's connect endpoint, below the base URL. */
-export const CONNECT_PATH = 'labdeck/spark/connect';
+/**
+ * Namespace of the lab server's own Spark endpoints (`connect`), below
+ * the base URL; the clusters themselves are in the labdeck API.
+ */
+export const SPARK_NAMESPACE = 'labdeck/spark';
 
 /** Kernel that runs notebooks on the connected cluster (sparkmagic). */
 export const PYSPARK_KERNEL = 'pysparkkernel';

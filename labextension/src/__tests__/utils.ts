@@ -1,0 +1,29 @@
+import { Widget } from '@lumino/widgets';
+
+import { LabdeckModel } from '../model';
+import { SidebarSections } from '../sections';
+import { LabdeckSidebar } from '../sidebar';
+import { ISidebarSection } from '../tokens';
+
+/** Let React flush its updates. */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) {
+    await new Promise(resolve => setTimeout(resolve, 0));
+  }
+}
+
+export function byTestId(root: ParentNode, id: string): HTMLElement | null {
+  return root.querySelector(`[data-testid="${id}"]`);
+}
+
+/** The sidebar over `model` with these sections, attached to the page. */
+export function attachSidebar(
+  model: LabdeckModel,
+  sections: ISidebarSection[]
+): LabdeckSidebar {
+  const registry = new SidebarSections();
+  sections.forEach(section => registry.add(section));
+  const sidebar = new LabdeckSidebar(model, registry);
+  Widget.attach(sidebar, document.body);
+  return sidebar;
+}

@@ -1,0 +1,50 @@
+import * as React from 'react';
+
+import { LabdeckRequestError } from '../request';
+
+/** Why the data of a panel could not be fetched, as the server worded it. */
+export function ErrorAlert({
+  error,
+  testId
+}: {
+  error: LabdeckRequestError;
+  testId: string;
+}): JSX.Element {
+  return (
+    <div
+      className="jp-labdeck-error"
+      role="alert"
+      data-testid={testId}
+      data-code={error.code}
+    >
+      {error.message}
+    </div>
+  );
+}
+
+/** Shown until the first answer arrives. */
+export function Loading({ testId }: { testId: string }): JSX.Element {
+  return (
+    <p className="jp-labdeck-loading" data-testid={testId}>
+      Loading…
+    </p>
+  );
+}
+
+/** Why an action the user started (stop, connect, create...) failed. */
+export function ActionError({
+  error,
+  testId
+}: {
+  error: string | null;
+  testId: string;
+}): JSX.Element | null {
+  if (!error) {
+    return null;
+  }
+  return (
+    <p className="jp-labdeck-error" role="alert" data-testid={testId}>
+      {error}
+    </p>
+  );
+}
