@@ -10,7 +10,7 @@ A capability declares its section here-and-nowhere-else: its fields, defaults an
 validation, merging and what `me` shows follow from the declaration.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 SESSION_FIELDS = ("session_seconds", "daily_seconds")
@@ -29,8 +29,8 @@ class QuotaSection:
     fields: Mapping[str, str]  # field -> what it counts, for people: {"cores": "cores"}
     default: Mapping[str, int] = field(default_factory=dict)
     help: str = ""
-    # fields counted in bytes (shown as memory)
-    byte_fields: tuple[str, ...] = ()
+    # how to write an amount of a field for people, where str() is not right (memory)
+    formats: Mapping[str, Callable[[int], str]] = field(default_factory=dict)
 
     def validate(self, value, partial: bool) -> dict | None:
         if value is None and partial:
@@ -47,6 +47,9 @@ class QuotaSection:
             if limit is not None and used.get(name, 0) + asked.get(name, 0) > limit:
                 return name, asked.get(name, 0), used.get(name, 0), limit
         return None
+
+    def show(self, name: str) -> Callable[[int], str]:
+        return self.formats.get(name, str)
 
     def left(self, limits: dict, used: dict) -> dict:
         """What is left of each limit (None where unlimited)."""

@@ -12,8 +12,8 @@ from traitlets import Int
 
 from ..spark.local import LocalSparkBackend, SparkBackend
 from ..spark.quota import SPARK_QUOTA
-from ..spark.spec import ClusterSpec, spark_memory
-from .errors import Invalid, Refused
+from ..spark.spec import ClusterSpec
+from .errors import Invalid
 from .models import Resource
 from .resources import ResourceManager, ResourceSettings
 
@@ -44,22 +44,13 @@ class SparkEndpoint:
     webui_url: str
 
 
-def cluster_amounts(spec: ClusterSpec) -> dict:
-    """What a cluster counts against the `spark` quota section."""
-    return {
-        "clusters": 1,
-        "workers": spec.workers,
-        "cores": spec.cores,
-        "memory_bytes": spec.memory,
-    }
-
-
 class ClusterManager(ResourceManager):
     """Clusters of all users; limits come from each user's quota (`spark` section)."""
 
     kind = "cluster"
     id_prefix = "c-"
     noun = "cluster"
+    quota = SPARK_QUOTA
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -75,6 +66,15 @@ class ClusterManager(ResourceManager):
 
     def ledger_cores(self, resource: Resource) -> int:
         return self.spec(resource).cores
+
+    def amounts(self, spec: dict) -> dict:
+        spec = ClusterSpec(**spec)
+        return {
+            "clusters": 1,
+            "workers": spec.workers,
+            "cores": spec.cores,
+            "memory_bytes": spec.memory,
+        }
 
     def start_steps(self, resource: Resource) -> int:
         return self.spec(resource).workers + 1
@@ -101,14 +101,6 @@ class ClusterManager(ResourceManager):
         return bool(backend.application_ids(await backend.status()) - ours)
 
     # -- what users ask -------------------------------------------------------------------
-    def in_use(self, user: str) -> dict:
-        """Totals over the user's live clusters, in the quota section's fields."""
-        used = dict.fromkeys(SPARK_QUOTA.fields, 0)
-        for resource in self.live(user):
-            for key, amount in cluster_amounts(self.spec(resource)).items():
-                used[key] += amount
-        return used
-
     def create_cluster(self, user: str, spec: ClusterSpec, limits: dict) -> Resource:
         if spec.idle_timeout_seconds < self.settings.min_idle_timeout_seconds:
             raise Invalid(
@@ -116,21 +108,9 @@ class ClusterManager(ResourceManager):
                 f"{self.settings.min_idle_timeout_seconds}.",
                 "invalid_cluster",
             )
-        self._check_limits(user, spec, limits)
-        return self.create(user, spec.name, {**spec.to_json(), "worker_memory": spec.worker_memory})
-
-    def _check_limits(self, user: str, spec: ClusterSpec, limits: dict) -> None:
-        over = SPARK_QUOTA.refusal(limits, self.in_use(user), cluster_amounts(spec))
-        if over is None:
-            return
-        field, asked, used, limit = over
-        show = spark_memory if field in SPARK_QUOTA.byte_fields else str
-        noun = SPARK_QUOTA.fields[field]
-        raise Refused(
-            f"Not started: this cluster needs {show(asked)} {noun} and you have "
-            f"{show(used)} of your {show(limit)} in use. Terminate a cluster or ask for less.",
-            "spark_limit",
-        )
+        stored = {**spec.to_json(), "worker_memory": spec.worker_memory}
+        self.check_limits(user, stored, limits)
+        return self.create(user, spec.name, stored)
 
     def endpoint(self, resource: Resource) -> SparkEndpoint:
         backend = self.backend(resource)

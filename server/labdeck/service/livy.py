@@ -293,13 +293,15 @@ class LivyGateway:
         self._update(session.id, reason=reason)  # why, before anyone can see it gone
         driver = self._driver(session)
         if driver is not None and driver.running():
+            # a clean shutdown first when it answers (it stops its Spark application)
+            clean = False
             if session.port is not None:
                 try:
                     await self.driver(session, "POST", "/shutdown", {})
+                    clean = await driver.wait(DRIVER_SHUTDOWN_SECONDS)
                 except LabdeckError:
                     pass
-            # a clean shutdown first (it stops its Spark application); then the group
-            if not await driver.wait(DRIVER_SHUTDOWN_SECONDS):
+            if not clean:
                 await self.supervisor.terminate([driver])
         self._drivers.pop(session.id, None)
         with self.db.session() as db:

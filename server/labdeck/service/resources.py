@@ -21,9 +21,10 @@ from sqlalchemy import select
 from traitlets import Float
 from traitlets.config import Configurable, LoggingConfigurable
 
+from ..quota.sections import QuotaSection
 from ..quota.usage import human_duration
 from ..supervisor import Supervisor
-from .errors import NotFound
+from .errors import NotFound, Refused
 from .ledger import Ledger
 from .models import Resource, utcnow
 
@@ -71,8 +72,9 @@ class ResourceBackend(LoggingConfigurable):
         """Take back what get_state saved (after a service restart)."""
 
     async def start(self, progress: Progress) -> None:
-        """Start everything; report steps with progress (each report saves get_state, so
-        nothing started is orphaned). Raise StartFailed with a reason for people."""
+        """Start everything; report steps with progress. Each report saves get_state:
+        report after each process starts, so a restart finds it. Raise StartFailed
+        with a reason for people."""
         raise NotImplementedError
 
     async def poll(self) -> str | None:
@@ -106,6 +108,7 @@ class ResourceManager:
     kind = ""  # the ledger's kind, and Resource.kind: "cluster"
     id_prefix = ""  # "c-"
     noun = "resource"  # for messages: "cluster"
+    quota: QuotaSection | None = None  # the section limiting live resources of this kind
 
     def __init__(
         self,
@@ -117,6 +120,7 @@ class ResourceManager:
         work_root: Path,
         public_root: str,
         log,
+        now: Callable[[], datetime] = utcnow,
     ):
         self.db = db
         self.ledger = ledger
@@ -126,6 +130,7 @@ class ResourceManager:
         self.work_root = work_root
         self.public_root = public_root.rstrip("/")
         self.log = log
+        self.now = now
         self._backends: dict[str, ResourceBackend] = {}
         self._starting: dict[str, asyncio.Task] = {}
         self._watcher: asyncio.Task | None = None
@@ -137,6 +142,10 @@ class ResourceManager:
 
     def ledger_cores(self, resource: Resource) -> int | None:
         return None
+
+    def amounts(self, spec: dict) -> dict:
+        """What one resource with this spec counts against the quota section's fields."""
+        return {}
 
     def start_steps(self, resource: Resource) -> int:
         return 1
@@ -174,6 +183,31 @@ class ResourceManager:
 
     def live(self, user: str | None = None) -> list[Resource]:
         return [r for r in self.owned_by(user) if r.state in LIVE_STATES]
+
+    def in_use(self, user: str) -> dict:
+        """Totals over the user's live resources, in the quota section's fields."""
+        used = dict.fromkeys(self.quota.fields if self.quota else (), 0)
+        for resource in self.live(user):
+            for key, amount in self.amounts(resource.spec).items():
+                used[key] = used.get(key, 0) + amount
+        return used
+
+    def check_limits(self, user: str, spec: dict, limits: dict) -> None:
+        """Refused, saying which limit and by how much, when spec does not fit."""
+        if self.quota is None:
+            return
+        over = self.quota.refusal(limits, self.in_use(user), self.amounts(spec))
+        if over is None:
+            return
+        field, asked, used, limit = over
+        show = self.quota.show(field)
+        noun = self.quota.fields[field]
+        raise Refused(
+            f"Not started: this {self.noun} needs {show(asked)} {noun} and you have "
+            f"{show(used)} of your {show(limit)} in use. Terminate a {self.noun} or ask "
+            "for less.",
+            f"{self.quota.name}_limit",
+        )
 
     def backend(self, resource: Resource) -> ResourceBackend:
         """The backend of a resource (made, and its saved state loaded, on first use)."""
@@ -239,7 +273,12 @@ class ResourceManager:
             await backend.stop()
             self._finish(resource.id, FAILED, str(e))
             return
-        now = utcnow()
+        except Exception:
+            self.log.exception("Starting %s %s", self.noun, resource.id)
+            await backend.stop()
+            self._finish(resource.id, FAILED, "labdeck failed to start it; admins can see why.")
+            return
+        now = self.now()
         with self.db.session() as db:
             row = db.get(Resource, resource.id)
             row.backend_state = backend.get_state()
@@ -283,7 +322,7 @@ class ResourceManager:
     def _finish(self, resource_id: str, state: str, reason: str, lost: bool = False) -> None:
         """Record the end; a resource lost while the service was away ended when it was
         last seen running."""
-        now = utcnow()
+        now = self.now()
         row = self._save(resource_id, state=state, state_reason=reason, ended=now)
         if row.ledger_id is not None:
             entry = self.ledger.get(row.ledger_id)
@@ -297,7 +336,7 @@ class ResourceManager:
         with self.db.session() as db:
             row = db.get(Resource, resource_id)
             if row is not None:
-                row.last_activity = utcnow()
+                row.last_activity = self.now()
 
     def idle_deadline(self, resource: Resource) -> datetime | None:
         seconds = self.idle_seconds(resource)
@@ -318,7 +357,7 @@ class ResourceManager:
                 self.touch(resource.id)
                 continue
             deadline = self.idle_deadline(resource)
-            if deadline and utcnow() >= deadline:
+            if deadline and self.now() >= deadline:
                 idle = human_duration(self.idle_seconds(resource))
                 await self.terminate(resource.id, f"Idle for {idle}: terminated automatically.")
 

@@ -145,6 +145,7 @@ class LocalSparkBackend(SparkBackend):
                 *("--properties-file", properties),
             ],
         )
+        progress("Starting the Spark master", 0, total)  # saves its process record
         await self._wait(lambda s: s.get("status") == "ALIVE", MASTER_START_TIMEOUT)
         progress(f"Starting {spec.workers} worker(s)", 1, total)
         for index in range(spec.workers):

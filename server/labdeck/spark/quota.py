@@ -1,6 +1,7 @@
 """The Spark section of a user's quota: totals over their live clusters."""
 
 from ..quota.sections import QuotaSection
+from .spec import spark_memory
 
 SPARK_QUOTA = QuotaSection(
     name="spark",
@@ -12,5 +13,5 @@ SPARK_QUOTA = QuotaSection(
     },
     default={"clusters": 2, "workers": 4, "cores": 4, "memory_bytes": 8 * 2**30},
     help="Totals over a user's live Spark clusters.",
-    byte_fields=("memory_bytes",),
+    formats={"memory_bytes": spark_memory},
 )
