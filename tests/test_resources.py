@@ -17,6 +17,7 @@ from labdeck.service.db import Database
 from labdeck.service.errors import Refused
 from labdeck.service.ledger import Ledger
 from labdeck.service.models import utcnow
+from labdeck.service.platform import Platform
 from labdeck.service.resources import (
     FAILED,
     RUNNING,
@@ -90,15 +91,11 @@ def make(tmp_path):
     def manager() -> Sleepers:
         # a new manager on the same database is what a restarted service has
         return Sleepers(
-            db,
-            Ledger(db),
-            Supervisor(LOG),
+            Platform(db, Ledger(db), Supervisor(LOG), LOG, now=clock),
             ResourceSettings(check_interval_seconds=3600),
             SleepBackend,
             tmp_path / "work",
             "/services/labdeck/sleepers",
-            LOG,
-            now=clock,
         )
 
     manager.clock = clock

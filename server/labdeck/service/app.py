@@ -30,6 +30,7 @@ from .handlers.openapi import build_document
 from .hub_client import HubClient
 from .ledger import Ledger
 from .livy import LivyGateway
+from .platform import Platform
 from .quotas import Quotas
 from .resources import ResourceManager
 from .sessions import SessionManager
@@ -135,32 +136,20 @@ class LabdeckService(Application):
         self.profiles = RuntimeProfiles(parent=self)
         self.gpus = GPUPool(parent=self)
         self.storage = StorageMeter(parent=self)
-        self.supervisor = Supervisor(self.log)
         self.ledger = Ledger(self.db)
+        platform = Platform(self.db, self.ledger, Supervisor(self.log), self.log)
         self.quotas = Quotas(self.db, self.policy, self.profiles)
-        self.sessions = SessionManager(
-            self.db,
-            self.ledger,
-            self.quotas,
-            self.policy,
-            self.profiles,
-            self.gpus,
-            self.hub,
-            self.log,
-        )
+        self.sessions = SessionManager(platform, self.quotas, self.gpus, self.hub)
         spark_root = Path(self.state_dir) / "spark"
         spark = SparkClusters(parent=self)
         self.clusters = ClusterManager(
-            self.db,
-            self.ledger,
-            self.supervisor,
+            platform,
             spark,
             spark.backend_class,
             spark_root,
             self.base_url.rstrip("/") + "/clusters",
-            self.log,
         )
-        self.livy = LivyGateway(self.db, self.clusters, self.supervisor, spark_root, self.log)
+        self.livy = LivyGateway(platform, self.clusters, spark_root)
         self.clusters.livy = self.livy
         self.users = Users(self.db)
         self.web_app = self.make_web_app()

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from jupyterhub.traitlets import EntryPointType
 from traitlets import Int
 
-from ..spark.local import LocalSparkBackend, SparkBackend
+from ..spark.backend import SparkBackend
+from ..spark.local import LocalSparkBackend
 from ..spark.quota import SPARK_QUOTA
 from ..spark.spec import ClusterSpec
 from .errors import Invalid

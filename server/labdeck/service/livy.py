@@ -20,13 +20,13 @@ from ..supervisor import (
     NotReady,
     ProcessRecord,
     Supervised,
-    Supervisor,
     file_exists,
     tail_lines,
 )
 from .clusters import ClusterManager
 from .errors import Conflict, Invalid, LabdeckError, NotFound, Upstream
 from .models import LivySession, Resource, utcnow
+from .platform import Platform
 
 SUPPORTED_KINDS = ("pyspark",)
 FINAL_STATES = ("dead", "killed", "error", "success")
@@ -47,12 +47,10 @@ SPARK_PROPERTIES = {
 
 
 class LivyGateway:
-    def __init__(self, db, clusters: ClusterManager, supervisor: Supervisor, work_root: Path, log):
-        self.db = db
+    def __init__(self, platform: Platform, clusters: ClusterManager, work_root: Path):
+        self.db, self.supervisor, self.log = platform.db, platform.supervisor, platform.log
         self.clusters = clusters
-        self.supervisor = supervisor
         self.work_root = work_root
-        self.log = log
         self._tasks: set[asyncio.Task] = set()
         # drivers started by this service (their exit status is known); others are adopted
         self._drivers: dict[int, Supervised] = {}

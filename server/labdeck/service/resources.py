@@ -25,8 +25,8 @@ from ..quota.sections import QuotaSection
 from ..quota.usage import human_duration
 from ..supervisor import Supervisor
 from .errors import NotFound, Refused
-from .ledger import Ledger
-from .models import Resource, utcnow
+from .models import Resource
+from .platform import Platform
 
 STARTING, RUNNING, TERMINATING = "STARTING", "RUNNING", "TERMINATING"
 TERMINATED, FAILED = "TERMINATED", "FAILED"
@@ -112,25 +112,20 @@ class ResourceManager:
 
     def __init__(
         self,
-        db,
-        ledger: Ledger,
-        supervisor: Supervisor,
+        platform: Platform,
         settings: ResourceSettings,
         backend_class: type[ResourceBackend],
         work_root: Path,
         public_root: str,
-        log,
-        now: Callable[[], datetime] = utcnow,
     ):
-        self.db = db
-        self.ledger = ledger
-        self.supervisor = supervisor
+        self.db, self.ledger, self.log = platform.db, platform.ledger, platform.log
+        self.supervisor, self.now = platform.supervisor, platform.now
         self.settings = settings
         self.backend_class = backend_class
+        # each resource's files go in work_root/<id>; its web pages are served below
+        # public_root/<id>
         self.work_root = work_root
         self.public_root = public_root.rstrip("/")
-        self.log = log
-        self.now = now
         self._backends: dict[str, ResourceBackend] = {}
         self._starting: dict[str, asyncio.Task] = {}
         self._watcher: asyncio.Task | None = None
@@ -173,16 +168,16 @@ class ResourceManager:
             raise NotFound(f"There is no {self.noun} {resource_id}.")
         return resource
 
-    def owned_by(self, user: str | None) -> list[Resource]:
-        """Resources of user, newest first (everyone's for None)."""
-        query = select(Resource).where(Resource.kind == self.kind)
+    def owned_by(self, user: str | None, states: tuple[str, ...] = STATES) -> list[Resource]:
+        """Resources of user in these states, newest first (everyone's for None)."""
+        query = select(Resource).where(Resource.kind == self.kind, Resource.state.in_(states))
         if user is not None:
             query = query.where(Resource.user == user)
         with self.db.session() as db:
             return list(db.scalars(query.order_by(Resource.created.desc())))
 
     def live(self, user: str | None = None) -> list[Resource]:
-        return [r for r in self.owned_by(user) if r.state in LIVE_STATES]
+        return self.owned_by(user, LIVE_STATES)
 
     def in_use(self, user: str) -> dict:
         """Totals over the user's live resources, in the quota section's fields."""
@@ -346,9 +341,7 @@ class ResourceManager:
 
     async def check(self) -> None:
         """Resources whose processes are gone fail; idle ones are terminated."""
-        for resource in self.owned_by(None):
-            if resource.state != RUNNING:
-                continue
+        for resource in self.owned_by(None, (RUNNING,)):
             lost = await self.backend(resource).poll()
             if lost is not None:
                 await self.terminate(resource.id, lost, state=FAILED)

@@ -7,20 +7,16 @@ it records why and asks the hub to stop the server.
 """
 
 import asyncio
-import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ..quota.policy import QuotaPolicy
-from ..quota.profiles import Profile, RuntimeProfiles
+from ..quota.profiles import Profile
 from ..quota.usage import Usage, human_duration, session_deadline, usage
-from .db import Database
 from .errors import Conflict, Invalid, Refused
 from .gpus import GPUPool
 from .hub_client import HubClient, HubError
-from .ledger import Ledger
-from .models import LedgerEntry, ServiceState, utcnow
+from .models import LedgerEntry, ServiceState
+from .platform import Platform
 from .quotas import Quotas
 
 END_REASONS = {
@@ -63,27 +59,14 @@ def when(at: datetime, zone, now: datetime) -> str:
 
 
 class SessionManager:
-    def __init__(
-        self,
-        db: Database,
-        ledger: Ledger,
-        quotas: Quotas,
-        policy: QuotaPolicy,
-        profiles: RuntimeProfiles,
-        gpus: GPUPool,
-        hub: HubClient,
-        log: logging.Logger,
-        now: Callable[[], datetime] = utcnow,
-    ):
-        self.db = db
-        self.ledger = ledger
+    def __init__(self, platform: Platform, quotas: Quotas, gpus: GPUPool, hub: HubClient):
+        self.db, self.ledger, self.log = platform.db, platform.ledger, platform.log
+        self.now = platform.now
         self.quotas = quotas
-        self.policy = policy
-        self.profiles = profiles
+        # the runtimes and the budget rules are the quota policy's
+        self.policy, self.profiles = quotas.policy, quotas.profiles
         self.gpus = gpus
         self.hub = hub
-        self.log = log
-        self.now = now
         self._timers: dict[int, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task] = set()
         self._heartbeat: asyncio.Task | None = None

@@ -13,8 +13,9 @@ import urllib.request
 from pathlib import Path
 
 from ..net import free_port
-from ..service.resources import Progress, ResourceBackend, StartFailed
+from ..service.resources import Progress, StartFailed
 from ..supervisor import NotReady, ProcessRecord, Supervised
+from .backend import SparkBackend
 from .spec import ClusterSpec, spark_memory
 
 MASTER_CLASS = "org.apache.spark.deploy.master.Master"
@@ -33,27 +34,6 @@ def master_status(webui_url: str, timeout: float = 5) -> dict:
     """The master's JSON view: workers, cores, memory, applications."""
     with urllib.request.urlopen(webui_url + "/json/", timeout=timeout) as response:  # noqa: S310
         return json.load(response)
-
-
-class SparkBackend(ResourceBackend):
-    """What the cluster manager and the Livy gateway need of any Spark backend."""
-
-    @property
-    def master_url(self) -> str:
-        raise NotImplementedError
-
-    @property
-    def webui_url(self) -> str:
-        """The master's web UI, as labdeck's proxy reaches it."""
-        raise NotImplementedError
-
-    @property
-    def ui_path(self) -> str:
-        """URL path where labdeck serves the master's UI (Spark's reverse proxy base)."""
-        return f"{self.public_path}/ui"
-
-    def application_ids(self, status: dict) -> set[str]:
-        return {app.get("id") for app in status.get("activeapps", [])}
 
 
 class LocalSparkBackend(SparkBackend):

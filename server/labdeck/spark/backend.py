@@ -1,0 +1,25 @@
+"""What the cluster manager and the Livy gateway need of any Spark backend (local
+processes today; Slurm or Kubernetes next)."""
+
+from ..service.resources import ResourceBackend
+
+
+class SparkBackend(ResourceBackend):
+    """What the cluster manager and the Livy gateway need of any Spark backend."""
+
+    @property
+    def master_url(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def webui_url(self) -> str:
+        """The master's web UI, as labdeck's proxy reaches it."""
+        raise NotImplementedError
+
+    @property
+    def ui_path(self) -> str:
+        """URL path where labdeck serves the master's UI (Spark's reverse proxy base)."""
+        return f"{self.public_path}/ui"
+
+    def application_ids(self, status: dict) -> set[str]:
+        return {app.get("id") for app in status.get("activeapps", [])}
