@@ -1,13 +1,22 @@
-"""The ledger on a real SQLite database: kinds never mix, intervals and the report, and
-the migration that brought clusters and sessions into one ledger keeps existing data."""
+"""The ledger on a real SQLite database: kinds and servers never mix, intervals and the
+report, and the migration that brought clusters and sessions into one ledger keeps existing data."""
 
+import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic import command
+from labdeck.quota.policy import QuotaPolicy
+from labdeck.quota.profiles import RuntimeProfiles
 from labdeck.service.db import Database, alembic_config
+from labdeck.service.gpus import GPUPool
 from labdeck.service.ledger import Ledger
 from labdeck.service.models import LivySession, Resource
+from labdeck.service.platform import Platform
+from labdeck.service.quotas import Quotas
+from labdeck.service.sessions import SessionManager
+from labdeck.supervisor import Supervisor
 from sqlalchemy import text
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -101,3 +110,33 @@ def test_the_migration_keeps_sessions_clusters_and_livy_sessions(tmp_path):
     assert resource.backend_state["master_port"] == 7077
     assert [p["pid"] for p in resource.backend_state["processes"]] == [11, 12]
     assert livy.process == {"pid": 4242, "start_time": None}
+
+
+def test_named_servers_of_one_user_keep_their_own_entries(db):
+    """Begin on one server never closes another server's entry (or a cluster's)."""
+    log = logging.getLogger("test-ledger")
+    ledger = Ledger(db)
+    platform = Platform(db, ledger, Supervisor(log), log)
+    quotas = Quotas(db, QuotaPolicy(), RuntimeProfiles())
+    sessions = SessionManager(platform, quotas, GPUPool(), hub=None)
+
+    async def scenario():
+        cluster = ledger.open("cluster", "cid", "spark", "c-1", cores=1)
+        first = (await sessions.begin("cid", [], "cpu", 0, server="")).session
+        other = (await sessions.begin("cid", [], "cpu", 0, server="analysis")).session
+        assert {e.id for e in ledger.open_entries("session", "cid")} == {first.id, other.id}
+        # the hub starts the default server again: only its old entry was a crash
+        again = (await sessions.begin("cid", [], "cpu", 0, server="")).session
+        assert ledger.get(first.id).end_reason == "crash"
+        assert ledger.get(other.id).ended is None and ledger.get(cluster.id).ended is None
+        # a quota change moves both servers' deadlines and leaves the cluster alone
+        quotas.update_override("cid", {"cpu": {"session_seconds": 60}}, by="admin")
+        sessions.reschedule_user("cid", [])
+        for entry in (again, other):
+            moved = ledger.get(entry.id)
+            assert moved.deadline == moved.started + timedelta(seconds=60)
+        assert sessions.open_session("cid").id == again.id
+        assert sessions.open_session("cid", "analysis").id == other.id
+        await sessions.shutdown()
+
+    asyncio.run(scenario())

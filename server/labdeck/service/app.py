@@ -15,7 +15,7 @@ from traitlets import Unicode, default
 from traitlets.config import Application, Config
 
 from .._version import __version__
-from ..capabilities import SPARK, Capability
+from ..capabilities import SPARK
 from ..hub.settings import SHARED_CONFIG_ENV
 from ..paths import StateDir, default_state_dir, write_secret
 from ..quota.policy import QuotaPolicy
@@ -155,12 +155,9 @@ class LabdeckService(Application):
         self.web_app = self.make_web_app()
 
     @property
-    def resource_managers(self) -> list[ResourceManager]:
-        return [self.clusters]
-
-    def manager_of(self, capability: Capability) -> ResourceManager:
-        """The manager of a capability's resources."""
-        return {SPARK.name: self.clusters}[capability.name]
+    def managers(self) -> dict[str, ResourceManager]:
+        """The manager of each capability's resources, by capability name."""
+        return {SPARK.name: self.clusters}
 
     @property
     def routes(self) -> list[tuple[str, type]]:
@@ -205,13 +202,13 @@ class LabdeckService(Application):
             loop.add_signal_handler(sig, stopping.set)
         await self.sessions.start()
         await self.livy.adopt()
-        for manager in self.resource_managers:
+        for manager in self.managers.values():
             await manager.start()
         self.http_server = self.web_app.listen(url.port or 80, address=url.hostname or "127.0.0.1")
         self.log.info("labdeck service listening on %s%s", self.service_url, self.base_url)
         await stopping.wait()
         self.http_server.stop()
-        await asyncio.gather(*(manager.shutdown() for manager in self.resource_managers))
+        await asyncio.gather(*(manager.shutdown() for manager in self.managers.values()))
         await self.sessions.shutdown()
         self.log.info("labdeck service stopped")
 

@@ -118,7 +118,7 @@ class MeHandler(APIHandler):
 
     def _capability(self, capability, limits: dict) -> dict:
         """What a capability's quota section leaves the user: limits, in use, left."""
-        in_use = self.service.manager_of(capability).in_use(self.user["name"])
+        in_use = self.service.managers[capability.name].in_use(self.user["name"])
         return {
             "limits": {field: limits.get(field) for field in capability.quota.fields},
             "in_use": in_use,
