@@ -46,7 +46,7 @@ class SleepBackend(ResourceBackend):
 
     def load_state(self, state: dict) -> None:
         if state.get("process"):
-            self.process = Supervised(ProcessRecord.from_json(state["process"]), None)
+            self.process = self.supervisor.adopt(ProcessRecord.from_json(state["process"]))
 
     async def start(self, progress) -> None:
         if self.spec.get("fail"):

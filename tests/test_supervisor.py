@@ -142,14 +142,14 @@ def test_a_restarted_service_adopts_its_processes_but_not_a_reused_pid(tmp_path)
         supervisor = Supervisor(LOG)
         record = ProcessRecord.from_json(saved)
         adopted = supervisor.adopt(record, tmp_path / "l")
-        assert adopted is not None and adopted.running()
+        assert adopted.running()
         assert adopted.exit_status is None  # not our child: how it ends is not known
         # the same pid with another start time is some other process
         impostor = ProcessRecord("sleeper", record.pid, record.start_time + 1)
-        assert supervisor.adopt(impostor) is None
+        assert not supervisor.adopt(impostor).running()
         assert not impostor.is_ours()
         await supervisor.terminate([adopted], grace=5)
-        assert supervisor.adopt(record) is None
+        assert not supervisor.adopt(record).running()
 
     run(after_restart())
     assert not alive(saved["pid"])

@@ -293,9 +293,9 @@ class Supervisor:
         self.log.debug("Started %s (pid %s): %s", name, process.pid, " ".join(argv))
         return Supervised(record, log_path, process)
 
-    def adopt(self, record: ProcessRecord, log_path: Path | None = None) -> Supervised | None:
-        """A process started before a restart, if it still runs."""
-        return Supervised(record, log_path) if record.is_running() else None
+    def adopt(self, record: ProcessRecord, log_path: Path | None = None) -> Supervised:
+        """A process started before a restart (`running()` tells whether it still is)."""
+        return Supervised(record, log_path)
 
     async def terminate(
         self, processes: Iterable[Supervised], grace: float = DEFAULT_GRACE_SECONDS

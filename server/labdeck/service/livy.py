@@ -77,7 +77,7 @@ class LivyGateway:
         """The session's driver process, if it was started and still can be found."""
         driver = self._drivers.get(session.id)
         if driver is None and session.process:
-            driver = Supervised(ProcessRecord.from_json(session.process), None)
+            driver = self.supervisor.adopt(ProcessRecord.from_json(session.process))
         return driver
 
     def _driver_running(self, session: LivySession) -> bool:

@@ -61,7 +61,7 @@ class LocalSparkBackend(SparkBackend):
         self.webui_port = state.get("webui_port")
         self._records = [ProcessRecord.from_json(p) for p in state.get("processes", [])]
         self.processes = [
-            Supervised(record, self.work_dir / "logs" / f"{record.name}.log")
+            self.supervisor.adopt(record, self.work_dir / "logs" / f"{record.name}.log")
             for record in self._records
         ]
 
