@@ -1,8 +1,12 @@
 """`labdeck doctor` names what is missing and how to install it."""
 
 import os
+import re
 import socket
+from pathlib import Path
 
+from labdeck.cgroups import Cgroups
+from labdeck.doctor import check_limits
 from labdeck_process import run_labdeck
 
 
@@ -11,6 +15,13 @@ def test_doctor_passes_on_a_complete_machine(tmp_path):
     assert result.returncode == 0, result.stdout
     for check in ("java", "node", "proxy", "port", "state dir", "chromium"):
         assert check in result.stdout
+    assert re.search(r"CPU, memory and process limits enforced \(cgroup v[12]\)", result.stdout)
+
+
+def test_doctor_says_when_limits_cannot_be_enforced():
+    check = check_limits(Cgroups(root=Path("/proc")))
+    assert not check.ok and not check.required
+    assert check.detail.startswith("CPU and memory limits are not enforced")
 
 
 def test_doctor_says_what_to_install_when_java_and_node_are_missing(tmp_path):

@@ -125,6 +125,27 @@ def test_the_spark_ui_is_for_the_owner_and_admins_only(labdeck, owner, running, 
     assert anonymous.status_code == 302 and "oauth2/authorize" in anonymous.headers["Location"]
 
 
+def test_the_services_secrets_never_reach_spark_or_the_drivers(labdeck, owner, running):
+    """Drivers and cluster JVMs start from a clean environment: no hub token to steal."""
+    _, token = owner
+    session_id = livy_session(labdeck, token, running["id"])
+    code = (
+        "import os\n"
+        "print(sorted(k for k in os.environ if 'TOKEN' in k or 'SECRET' in k "
+        "or k.startswith(('JUPYTERHUB', 'LABDECK_SERVICE'))))"
+    )
+    statement = run_statement(labdeck, token, running["id"], session_id, code)
+    assert statement["output"]["data"]["text/plain"] == "[]"
+    spark_processes = processes_named(running["id"]) | processes_named("labdeck.spark.driver")
+    assert spark_processes
+    for pid in spark_processes:
+        try:
+            environ = open(f"/proc/{pid}/environ", "rb").read()
+        except OSError:
+            continue
+        assert b"JUPYTERHUB_API_TOKEN" not in environ and b"JPY_API_TOKEN" not in environ
+
+
 def test_other_users_are_refused_on_clusters_and_livy(labdeck, owner, running, new_user):
     _, other = new_user("sparkstranger")
     cid = running["id"]

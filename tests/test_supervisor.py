@@ -194,3 +194,20 @@ def test_tail_lines_reads_only_the_end_of_a_long_log(tmp_path):
     tail = tail_lines(log, max_bytes=100)
     assert tail[-1] == "line 9999" and len(tail) < 12 and tail[0].startswith("line ")
     assert tail_lines(tmp_path / "missing.log") == []
+
+
+def test_children_never_inherit_the_services_secrets(tmp_path, monkeypatch):
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "the-services-token")
+    monkeypatch.setenv("LABDECK_COOKIE_SECRET", "cookie")
+    log = tmp_path / "env.log"
+
+    async def scenario():
+        process = await Supervisor(LOG).start(
+            "env", ["env"], log_path=log, env={"SPARK_LOCAL_IP": "127.0.0.1"}
+        )
+        await process.wait(10)
+
+    run(scenario())
+    names = {line.split("=", 1)[0] for line in tail_lines(log)}
+    assert "SPARK_LOCAL_IP" in names and "PATH" in names
+    assert not names & {"JUPYTERHUB_API_TOKEN", "LABDECK_COOKIE_SECRET"}

@@ -8,6 +8,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cgroups import Cgroups
 from .net import port_is_free
 from .paths import StateDir
 
@@ -105,6 +106,22 @@ def check_chromium() -> Check:
     return Check("chromium", True, path, required=False)
 
 
+def check_limits(cgroups: Cgroups | None = None) -> Check:
+    """Whether CPU and memory limits can be enforced (a writable cgroup v1 or v2)."""
+    cgroups = cgroups or Cgroups()
+    why_not = cgroups.available()
+    version = "v2" if cgroups.unified else "v1"
+    if why_not:
+        return Check(
+            "limits",
+            False,
+            f"CPU and memory limits are not enforced: {why_not}",
+            "run labdeck as root on a host with writable cgroups",
+            required=False,
+        )
+    return Check("limits", True, f"CPU, memory and process limits enforced (cgroup {version})")
+
+
 def run_checks(ip: str, port: int, state: StateDir) -> list[Check]:
     return [
         check_java(),
@@ -113,6 +130,7 @@ def run_checks(ip: str, port: int, state: StateDir) -> list[Check]:
         check_port(ip, port),
         check_state_dir(state),
         check_chromium(),
+        check_limits(),
     ]
 
 

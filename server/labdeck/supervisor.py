@@ -20,6 +20,24 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cgroups import Cgroup, CgroupError, Cgroups, Limits
+
+# All a child takes from the service's own environment: enough to find programs, speak
+# the locale and be found by `labdeck up`'s sweep. Never the service's hub token, its
+# cookie secret or anything else the service was given.
+INHERITED_ENVIRONMENT = (
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "JAVA_HOME",
+    "LABDECK_INSTANCE",
+)
+# Runs a command only once the supervisor has put it in its cgroup and said "go" on its
+# stdin (a pipe): nothing it starts is outside its limits, whatever account it runs as.
+JOIN_CGROUP_FIRST = 'read -r go && [ "$go" = go ] && exec "$@" </dev/null'
 READY_POLL_SECONDS = 0.1
 STOP_POLL_SECONDS = 0.05
 DEFAULT_GRACE_SECONDS = 10.0
@@ -108,6 +126,15 @@ class Account:
         return {"USER": self.name, "LOGNAME": self.name, "HOME": self.home}
 
 
+def child_environment(account: Account | None = None) -> dict[str, str]:
+    """The environment every supervised process starts from."""
+    env = {name: os.environ[name] for name in INHERITED_ENVIRONMENT if name in os.environ}
+    env.setdefault("PATH", os.defpath)
+    if account is not None:
+        env.update(account.environment())
+    return env
+
+
 class NotReady(Exception):
     """A process exited, or did not get ready in time; the message says which."""
 
@@ -161,9 +188,11 @@ class Supervised:
         record: ProcessRecord,
         log_path: Path | None,
         process: asyncio.subprocess.Process | None = None,
+        cgroup: Cgroup | None = None,
     ):
         self.record = record
         self.log_path = log_path
+        self.cgroup = cgroup
         self._process = process
         self._exit: ExitStatus | None = None
         self._waiter: asyncio.Task | None = None
@@ -219,6 +248,10 @@ class Supervised:
     def tail(self, max_bytes: int | None = None) -> list[str]:
         return tail_lines(self.log_path, max_bytes) if self.log_path else []
 
+    def out_of_memory(self) -> bool:
+        """Whether the kernel killed a process of its cgroup for going over its memory."""
+        return self.cgroup is not None and self.cgroup.oom_killed()
+
     def group_running(self) -> bool:
         """Any process of its group is left (the leader may have exited before the rest)."""
         if not self._group_is_ours():
@@ -250,10 +283,36 @@ class Supervised:
 
 
 class Supervisor:
-    """Starts, adopts and stops supervised processes."""
+    """Starts, adopts and stops supervised processes, each tree in a cgroup if asked."""
 
-    def __init__(self, log):
+    def __init__(self, log, cgroups: Cgroups | None = None):
         self.log = log
+        self.cgroups = cgroups
+        self._no_limits: str | None = None
+        if cgroups is not None:
+            self._no_limits = cgroups.available()
+            if self._no_limits:
+                log.warning("CPU and memory limits are not enforced: %s", self._no_limits)
+
+    @property
+    def limits_enforced(self) -> bool:
+        return self.cgroups is not None and self._no_limits is None
+
+    def limit(self, name: str, limits: Limits) -> Cgroup | None:
+        """A cgroup for one session's or resource's processes (None: limits not enforced)."""
+        if not self.limits_enforced:
+            return None
+        return self.cgroups.create(name, limits)
+
+    def find_limit(self, name: str) -> Cgroup | None:
+        """The cgroup made by `limit` before a restart, if limits are enforced."""
+        return self.cgroups.existing(name) if self.limits_enforced else None
+
+    def release(self, cgroup: Cgroup | None) -> None:
+        """Kill whatever is left in a cgroup (detached processes too), then remove it."""
+        if cgroup is not None:
+            cgroup.kill()
+            cgroup.remove()
 
     async def start(
         self,
@@ -264,10 +323,13 @@ class Supervisor:
         env: dict[str, str] | None = None,
         cwd: Path | None = None,
         account: Account | None = None,
+        cgroup: Cgroup | None = None,
     ) -> Supervised:
         """Start argv in a new process group, its output appended to log_path.
 
-        With an account, the process runs as that account (uid, gid and its groups).
+        Its environment is `child_environment(account)` plus env: nothing else of the
+        service's. With an account, it runs as that account (uid, gid and its groups);
+        with a cgroup, it is in that cgroup before it runs a single instruction of argv.
         """
         log_path.parent.mkdir(parents=True, exist_ok=True)
         identity = {}
@@ -277,35 +339,60 @@ class Supervisor:
                 "group": account.gid,
                 "extra_groups": account.groups(),
             }
+        handshake: tuple[int, int] | None = None
+        if cgroup is not None:
+            handshake = os.pipe()
+            argv = ["/bin/sh", "-c", JOIN_CGROUP_FIRST, name, *argv]
         with open(log_path, "ab") as output:
             process = await asyncio.create_subprocess_exec(
                 *argv,
-                stdin=asyncio.subprocess.DEVNULL,
+                stdin=handshake[0] if handshake else asyncio.subprocess.DEVNULL,
                 stdout=output,
                 stderr=asyncio.subprocess.STDOUT,
-                env=env,
+                env={**child_environment(account), **(env or {})},
                 cwd=cwd,
                 # its own session and group: outlives a service restart, stops as one
                 start_new_session=True,
                 **identity,
             )
         record = ProcessRecord(name, process.pid, read_start_time(process.pid))
+        if handshake is not None:
+            self._join(cgroup, process, handshake)
         self.log.debug("Started %s (pid %s): %s", name, process.pid, " ".join(argv))
-        return Supervised(record, log_path, process)
+        return Supervised(record, log_path, process, cgroup)
 
-    def adopt(self, record: ProcessRecord, log_path: Path | None = None) -> Supervised:
+    def _join(self, cgroup: Cgroup, process, handshake: tuple[int, int]) -> None:
+        read_end, write_end = handshake
+        os.close(read_end)
+        try:
+            cgroup.add(process.pid)
+            os.write(write_end, b"go\n")
+        except OSError as e:
+            process.kill()
+            raise CgroupError(f"cannot put {process.pid} in cgroup {cgroup.name}: {e}") from e
+        finally:
+            os.close(write_end)
+
+    def adopt(
+        self, record: ProcessRecord, log_path: Path | None = None, cgroup: Cgroup | None = None
+    ) -> Supervised:
         """A process started before a restart (`running()` tells whether it still is)."""
-        return Supervised(record, log_path)
+        return Supervised(record, log_path, cgroup=cgroup)
 
     async def terminate(
         self, processes: Iterable[Supervised], grace: float = DEFAULT_GRACE_SECONDS
     ) -> None:
-        """SIGTERM every group (in the order given), wait up to grace, SIGKILL the rest."""
+        """SIGTERM every group (in the order given), wait up to grace, SIGKILL the rest.
+
+        Returns once every group is gone and the exit status of each child is known.
+        """
+        processes = list(processes)
         left = await _stop(
-            list(processes), lambda p, sig: p.signal_group(sig), Supervised.group_running, grace
+            processes, lambda p, sig: p.signal_group(sig), Supervised.group_running, grace
         )
         for process in left:
             self.log.warning("%s did not stop in %.0f s: killed", process.record.name, grace)
+        await asyncio.gather(*(p.wait(KILL_WAIT_SECONDS) for p in processes))
 
 
 async def end_pids(pids: Iterable[int], grace: float = DEFAULT_GRACE_SECONDS) -> None:

@@ -8,9 +8,12 @@ server stops.
 """
 
 import asyncio
+import hashlib
 import html
 import os
+import re
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -19,7 +22,9 @@ from jupyterhub.spawner import SimpleLocalProcessSpawner, SpawnException, set_us
 from tornado import httpclient
 from traitlets import Bool, Float, Integer, Unicode, default
 
+from ..cgroups import Cgroup, Cgroups, Limits
 from ..quota.profiles import RuntimeProfiles
+from ..supervisor import JOIN_CGROUP_FIRST
 from .session_client import SessionClient
 from .system_users import SystemUserError, ensure_system_user, system_user_name
 
@@ -67,6 +72,12 @@ class LabdeckSpawner(SimpleLocalProcessSpawner):
         help="Prefix of the OS account names made in isolation mode (labdeck-alice).",
     ).tag(config=True)
 
+    pids_limit = Integer(
+        4096,
+        help="""Most processes and threads a session may have at once: a fork bomb in one
+        lab stops there instead of taking the machine from everyone.""",
+    ).tag(config=True)
+
     end_timeout = Float(
         5.0,
         help="Seconds to wait for the service when recording a session's end.",
@@ -89,6 +100,8 @@ class LabdeckSpawner(SimpleLocalProcessSpawner):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.runtime_profiles = RuntimeProfiles(parent=self)
+        self.cgroups = Cgroups()
+        self.cgroup: Cgroup | None = None
         self.session_id: int | None = None
         self.session_env: dict = {}
         self._stopping = False
@@ -151,12 +164,47 @@ class LabdeckSpawner(SimpleLocalProcessSpawner):
         try:
             if self.isolation:
                 await self._prepare_system_user()
-            address = await super().start()
+            address = await self._start_limited()
             await self._wait_until_answering(*address)
             return address
         except Exception:
+            self._release_cgroup()
             await self._end_session("crash")
             raise
+
+    @property
+    def cgroup_name(self) -> str:
+        """lab-<user>-<server>, readable, with a hash so that no two servers share one."""
+        server = f"{self.user.name}-{self.name}" if self.name else self.user.name
+        readable = re.sub(r"[^A-Za-z0-9_.-]", "_", server)[:40]
+        digest = hashlib.sha256(f"{self.user.name}/{self.name}".encode()).hexdigest()[:8]
+        return f"lab-{readable}-{digest}"
+
+    async def _start_limited(self):
+        """Start the server inside a cgroup with the profile's CPU, memory and process
+        limits (where cgroups are writable): it joins before it runs any code."""
+        if self.cgroups.available() is not None:
+            return await super().start()
+        # cpu_limit and mem_limit (bytes) are the profile's, set by start()
+        limits = Limits(self.cpu_limit, self.mem_limit, self.pids_limit)
+        self.cgroup = self.cgroups.create(self.cgroup_name, limits)
+        cmd, popen_kwargs = self.cmd, self.popen_kwargs
+        self.cmd = ["/bin/sh", "-c", JOIN_CGROUP_FIRST, "labdeck-lab", *cmd]
+        self.popen_kwargs = {**popen_kwargs, "stdin": subprocess.PIPE}
+        try:
+            address = await super().start()
+        finally:
+            self.cmd, self.popen_kwargs = cmd, popen_kwargs
+        with self.proc.stdin:
+            self.cgroup.add(self.proc.pid)
+            self.proc.stdin.write(b"go\n")
+        return address
+
+    def _release_cgroup(self) -> None:
+        """Kill whatever is left of the session (detached processes too)."""
+        if self.cgroup is not None:
+            self.cgroup.kill()
+            self.cgroup.remove()
 
     @property
     def system_user(self) -> str:
@@ -223,8 +271,10 @@ class LabdeckSpawner(SimpleLocalProcessSpawner):
     async def poll(self):
         status = await super().poll()
         if status is not None and not self._stopping:
-            # the server died without being asked to
-            await self._end_session("crash")
+            # the server died without being asked to: the memory limit, or a crash
+            oom = self.cgroup is not None and self.cgroup.oom_killed()
+            self._release_cgroup()
+            await self._end_session("out_of_memory" if oom else "crash")
         return status
 
     async def wait_for_death(self, timeout=10):
@@ -244,6 +294,7 @@ class LabdeckSpawner(SimpleLocalProcessSpawner):
         self._stopping = True
         try:
             await super().stop(now=now)
+            self._release_cgroup()
         finally:
             self._stopping = False
         await self._end_session("user")
@@ -297,9 +348,13 @@ class LabdeckSpawner(SimpleLocalProcessSpawner):
         if self.session_id is not None:
             state["labdeck_session"] = self.session_id
             state["labdeck_env"] = self.session_env
+        if self.cgroup is not None:
+            state["labdeck_cgroup"] = self.cgroup.name
         return state
 
     def load_state(self, state):
         super().load_state(state)
         self.session_id = state.get("labdeck_session")
         self.session_env = state.get("labdeck_env", {})
+        if state.get("labdeck_cgroup"):
+            self.cgroup = self.cgroups.existing(state["labdeck_cgroup"])

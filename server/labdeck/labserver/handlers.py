@@ -5,6 +5,7 @@ borrow their identity), and answer errors as JSON.
 """
 
 import json
+import re
 
 from jupyter_server.base.handlers import APIHandler
 from tornado import httpclient, web
@@ -103,6 +104,10 @@ class ServiceProxyHandler(LabdeckHandler):
         await self._forward(path)
 
 
+# What a cluster id looks like (c-1a2b3c4d): nothing else is put into the service URL.
+CLUSTER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
+
+
 class SparkConnectHandler(LabdeckHandler):
     """Connect this lab's PySpark notebooks (sparkmagic) to one of the owner's clusters."""
 
@@ -116,8 +121,8 @@ class SparkConnectHandler(LabdeckHandler):
     async def post(self):
         self.check_owner()
         body = self.get_json_body() or {}
-        cluster_id = body.get("cluster_id")
-        if not isinstance(cluster_id, str) or not cluster_id:
+        cluster_id = body.get("cluster_id") if isinstance(body, dict) else None
+        if not isinstance(cluster_id, str) or not CLUSTER_ID.fullmatch(cluster_id):
             raise web.HTTPError(400, 'Say which cluster to connect to: {"cluster_id": ...}.')
         ext = self.extension
         response = await httpclient.AsyncHTTPClient().fetch(

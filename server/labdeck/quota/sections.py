@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 SESSION_FIELDS = ("session_seconds", "daily_seconds")
+# the largest whole number every database and JSON reader keeps exactly
+MAX_LIMIT = 2**53
 STORAGE_FIELD = "storage_bytes"
 
 
@@ -74,6 +76,8 @@ def whole_limit(value, name: str, nullable: bool):
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise QuotaError(f"'{name}' must be a whole number of at least 0, not {value!r}.")
+    if value > MAX_LIMIT:
+        raise QuotaError(f"'{name}' must be at most {MAX_LIMIT} (use null for no limit).")
     return value
 
 

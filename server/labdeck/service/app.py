@@ -16,6 +16,7 @@ from traitlets.config import Application, Config
 
 from .._version import __version__
 from ..capabilities import SPARK
+from ..cgroups import Cgroups
 from ..hub.settings import SHARED_CONFIG_ENV
 from ..paths import StateDir, default_state_dir, write_secret
 from ..quota.policy import QuotaPolicy
@@ -137,7 +138,9 @@ class LabdeckService(Application):
         self.gpus = GPUPool(parent=self)
         self.storage = StorageMeter(parent=self)
         self.ledger = Ledger(self.db)
-        platform = Platform(self.db, self.ledger, Supervisor(self.log), self.log)
+        # every process tree labdeck starts for users gets a cgroup with its limits
+        supervisor = Supervisor(self.log, Cgroups())
+        platform = Platform(self.db, self.ledger, supervisor, self.log)
         self.quotas = Quotas(self.db, self.policy, self.profiles)
         self.sessions = SessionManager(platform, self.quotas, self.gpus, self.hub)
         spark_root = Path(self.state_dir) / "spark"

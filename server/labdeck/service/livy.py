@@ -7,7 +7,7 @@ with a per-session token. Session objects and states follow Apache Livy's REST A
 
 import asyncio
 import json
-import os
+import re
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -15,7 +15,8 @@ from pathlib import Path
 from sqlalchemy import select
 from tornado import httpclient
 
-from ..spark.spec import spark_memory
+from ..cgroups import Limits
+from ..spark.spec import SpecError, parse_memory, spark_memory
 from ..supervisor import (
     NotReady,
     ProcessRecord,
@@ -32,6 +33,13 @@ SUPPORTED_KINDS = ("pyspark",)
 FINAL_STATES = ("dead", "killed", "error", "success")
 DRIVER_START_TIMEOUT = 120
 DRIVER_SHUTDOWN_SECONDS = 10
+MAX_HEARTBEAT_TIMEOUT = 7 * 24 * 3600
+# A driver's cgroup: its JVM heap (Spark's default, or driverMemory), plus the JVM's own
+# overhead and the Python process that runs the statements.
+DRIVER_MEMORY = "1g"
+DRIVER_OVERHEAD = 3 * 2**29
+DRIVER_PIDS = 4096
+WHOLE_ID = re.compile(r"[0-9]{1,18}")
 DRIVER_LOGS = ("driver.out", "driver.log")
 LOG_LINES = 200
 LOG_TAIL_BYTES = 64 * 1024
@@ -63,7 +71,7 @@ class LivyGateway:
 
     def get(self, cluster_id: str, session_id: str) -> LivySession:
         row = None
-        if session_id.isdigit():
+        if WHOLE_ID.fullmatch(session_id):
             with self.db.session() as db:
                 row = db.get(LivySession, int(session_id))
         if row is None or row.cluster_id != cluster_id:
@@ -73,12 +81,25 @@ class LivyGateway:
     def _dir(self, session: LivySession) -> Path:
         return self.work_root / session.cluster_id / "sessions" / str(session.id)
 
+    @staticmethod
+    def _cgroup_name(session: LivySession) -> str:
+        return f"livy-{session.cluster_id}-{session.id}"
+
     def _driver(self, session: LivySession) -> Supervised | None:
         """The session's driver process, if it was started and still can be found."""
         driver = self._drivers.get(session.id)
         if driver is None and session.process:
-            driver = self.supervisor.adopt(ProcessRecord.from_json(session.process))
+            driver = self.supervisor.adopt(
+                ProcessRecord.from_json(session.process),
+                cgroup=self.supervisor.find_limit(self._cgroup_name(session)),
+            )
         return driver
+
+    def _ended_why(self, session: LivySession) -> str:
+        driver = self._driver(session)
+        if driver is not None and driver.out_of_memory():
+            return "The Spark driver ran out of memory: ask for less with driverMemory."
+        return "The Spark driver exited."
 
     def _driver_running(self, session: LivySession) -> bool:
         driver = self._driver(session)
@@ -93,13 +114,28 @@ class LivyGateway:
                 "unsupported_kind",
             )
         timeout = body.get("heartbeatTimeoutInSecond", 0)
-        if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 0:
-            raise Invalid("'heartbeatTimeoutInSecond' must be >= 0.")
+        if (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, int)
+            or not 0 <= timeout <= MAX_HEARTBEAT_TIMEOUT
+        ):
+            raise Invalid(
+                f"'heartbeatTimeoutInSecond' must be from 0 to {MAX_HEARTBEAT_TIMEOUT} (a week)."
+            )
         conf = body.get("conf") or {}
         if not isinstance(conf, dict) or not all(
             isinstance(v, str | int | float) for v in conf.values()
         ):
             raise Invalid("'conf' must map Spark settings to values.")
+        settings = {str(k): str(v) for k, v in conf.items()}
+        for livy_name, spark_name in SPARK_PROPERTIES.items():
+            if livy_name in body:
+                settings[spark_name] = str(body[livy_name])
+        if "spark.driver.memory" in settings:
+            try:
+                parse_memory(settings["spark.driver.memory"])
+            except SpecError as e:
+                raise Invalid("'driverMemory' must look like 512m or 2g.") from e
         if cluster.state != "RUNNING":
             raise Conflict(
                 f"Cluster {cluster.name} is {cluster.state.lower()}.", "cluster_not_running"
@@ -114,10 +150,6 @@ class LivyGateway:
         )
         with self.db.session() as db:
             db.add(session)
-        settings = {str(k): str(v) for k, v in conf.items()}
-        for livy_name, spark_name in SPARK_PROPERTIES.items():
-            if livy_name in body:
-                settings[spark_name] = str(body[livy_name])
         self._background(self._launch(session.id, cluster, settings))
         self.clusters.touch(cluster.id)
         return session
@@ -158,17 +190,27 @@ class LivyGateway:
         ]
         for key, value in settings.items():
             args += ["--conf", f"{key}={value}"]
-        env = dict(os.environ, SPARK_LOCAL_IP="127.0.0.1", LABDECK_LIVY_SESSION=str(session.id))
+        env = {"SPARK_LOCAL_IP": "127.0.0.1", "LABDECK_LIVY_SESSION": str(session.id)}
         if "spark.driver.memory" in settings:
             env["PYSPARK_SUBMIT_ARGS"] = (
                 f"--driver-memory {settings['spark.driver.memory']} pyspark-shell"
             )
+        driver_memory = parse_memory(settings.get("spark.driver.memory", DRIVER_MEMORY))
+        cgroup = self.supervisor.limit(
+            self._cgroup_name(session),
+            Limits(
+                cpu_cores=max(spec.cores, 1),
+                memory_bytes=driver_memory + DRIVER_OVERHEAD,
+                pids=DRIVER_PIDS,
+            ),
+        )
         driver = await self.supervisor.start(
             f"livy-{session.id}",
             args,
             log_path=directory / "driver.out",
             env=env,
             cwd=directory,
+            cgroup=cgroup,
         )
         self._drivers[session_id] = driver
         self._update(session_id, process=driver.record.to_json())
@@ -239,11 +281,11 @@ class LivyGateway:
                 and session.process
                 and not self._driver_running(session)
             ):
-                self._update(session.id, state="dead", reason="The Spark driver exited.")
+                self._update(session.id, state="dead", reason=self._ended_why(session))
                 return "dead"
             return session.state
         if not self._driver_running(session):
-            self._update(session.id, state="dead", reason="The Spark driver exited.")
+            self._update(session.id, state="dead", reason=self._ended_why(session))
             return "dead"
         try:
             status = await self.driver(session, "GET", "/status")
@@ -301,6 +343,8 @@ class LivyGateway:
                     pass
             if not clean:
                 await self.supervisor.terminate([driver])
+        if driver is not None:
+            self.supervisor.release(driver.cgroup)
         self._drivers.pop(session.id, None)
         with self.db.session() as db:
             row = db.get(LivySession, session.id)
@@ -321,7 +365,11 @@ class LivyGateway:
                 continue
             if now - session.last_heartbeat > timedelta(seconds=session.heartbeat_timeout):
                 self.log.info("Session %s abandoned (no heartbeat): deleting", session.id)
-                await self.delete(session, "No heartbeat from its client: deleted.")
+                try:
+                    await self.delete(session, "No heartbeat from its client: deleted.")
+                except Exception:
+                    # one session that cannot be deleted never keeps the others alive
+                    self.log.exception("Deleting abandoned session %s", session.id)
 
     # -- for the cluster watcher ----------------------------------------------------------
     async def busy(self, cluster_id: str) -> bool:

@@ -27,6 +27,7 @@ END_REASONS = {
     "admin",
     "hub_shutdown",
     "crash",
+    "out_of_memory",
 }
 KIND = "session"
 HEARTBEAT_SECONDS = 10

@@ -8,10 +8,10 @@ unauthenticated REST submission port off, the UIs behind labdeck's authenticated
 
 import asyncio
 import json
-import os
 import urllib.request
 from pathlib import Path
 
+from ..cgroups import Cgroup, Limits
 from ..net import free_port
 from ..service.resources import Progress, StartFailed
 from ..supervisor import NotReady, ProcessRecord, Supervised
@@ -20,6 +20,12 @@ from .spec import ClusterSpec, spark_memory
 
 MASTER_CLASS = "org.apache.spark.deploy.master.Master"
 WORKER_CLASS = "org.apache.spark.deploy.worker.Worker"
+# The master's and workers' own JVMs (their executors get the spec's memory).
+DAEMON_MEMORY = "512m"
+# Beyond a JVM's heap: metaspace, threads, buffers, and an executor's Python workers.
+JVM_OVERHEAD = 1 * 2**30
+# Threads count against a cgroup's process limit, and a JVM has a hundred or more.
+CLUSTER_PIDS = 8192
 MASTER_START_TIMEOUT = 60
 WORKERS_START_TIMEOUT = 90
 
@@ -46,6 +52,7 @@ class LocalSparkBackend(SparkBackend):
         self.webui_port: int | None = None
         self.processes: list[Supervised] = []
         self._records: list[ProcessRecord] = []
+        self.cgroup: Cgroup | None = None
 
     # -- state ------------------------------------------------------------------------------
     def get_state(self) -> dict:
@@ -54,16 +61,30 @@ class LocalSparkBackend(SparkBackend):
             "master_port": self.master_port,
             "webui_port": self.webui_port,
             "processes": [r.to_json() for r in records],
+            "cgroup": self.cgroup.name if self.cgroup else None,
         }
 
     def load_state(self, state: dict) -> None:
         self.master_port = state.get("master_port")
         self.webui_port = state.get("webui_port")
         self._records = [ProcessRecord.from_json(p) for p in state.get("processes", [])]
+        if state.get("cgroup"):
+            self.cgroup = self.supervisor.find_limit(state["cgroup"])
         self.processes = [
-            self.supervisor.adopt(record, self.work_dir / "logs" / f"{record.name}.log")
+            self.supervisor.adopt(
+                record, self.work_dir / "logs" / f"{record.name}.log", self.cgroup
+            )
             for record in self._records
         ]
+
+    def limits(self) -> Limits:
+        """The whole cluster's: its executors' cores and memory, and room for its JVMs."""
+        spec = self.spec
+        return Limits(
+            cpu_cores=spec.cores + 1,
+            memory_bytes=spec.memory + (spec.workers + 1) * JVM_OVERHEAD,
+            pids=CLUSTER_PIDS,
+        )
 
     @property
     def master_url(self) -> str:
@@ -88,12 +109,12 @@ class LocalSparkBackend(SparkBackend):
 
     def _env(self) -> dict:
         return dict(
-            os.environ,
             SPARK_HOME=str(spark_home()),
             SPARK_LOCAL_IP="127.0.0.1",
             SPARK_LOG_DIR=str(self.work_dir / "logs"),
             SPARK_WORKER_DIR=str(self.work_dir / "work"),
             SPARK_NO_DAEMONIZE="1",
+            SPARK_DAEMON_MEMORY=DAEMON_MEMORY,
             LABDECK_CLUSTER=self.resource_id,
         )
 
@@ -104,6 +125,7 @@ class LocalSparkBackend(SparkBackend):
             log_path=self.work_dir / "logs" / f"{name}.log",
             env=self._env(),
             cwd=self.work_dir,
+            cgroup=self.cgroup,
         )
         self.processes.append(process)
 
@@ -112,6 +134,7 @@ class LocalSparkBackend(SparkBackend):
         spec = self.spec
         (self.work_dir / "logs").mkdir(parents=True, exist_ok=True)
         (self.work_dir / "work").mkdir(exist_ok=True)
+        self.cgroup = self.supervisor.limit(f"cluster-{self.resource_id}", self.limits())
         self.master_port, self.webui_port = free_port(), free_port()
         properties = str(self._write_properties())
         total = spec.workers + 1
@@ -176,6 +199,9 @@ class LocalSparkBackend(SparkBackend):
     async def poll(self) -> str | None:
         if all(p.running() for p in self.processes):
             return None
+        if self.cgroup is not None and self.cgroup.oom_killed():
+            limit = spark_memory(self.limits().memory_bytes)
+            return f"The cluster ran out of memory (its limit is {limit}): ask for less."
         return "A Spark process of this cluster exited."
 
     async def status(self) -> dict:
@@ -187,5 +213,7 @@ class LocalSparkBackend(SparkBackend):
             return {}
 
     async def stop(self) -> None:
-        """Stop workers, then the master; whatever does not stop in time is killed."""
+        """Stop workers, then the master; whatever does not stop in time is killed, and
+        so is anything left in the cluster's cgroup."""
         await self.supervisor.terminate(reversed(self.processes))
+        self.supervisor.release(self.cgroup)

@@ -6,7 +6,9 @@ from dataclasses import asdict, dataclass
 MAX_IDLE_SECONDS = 7 * 24 * 3600  # as EMR's auto-termination: 60 s to 7 days
 MIN_WORKER_MEMORY = 512 * 2**20
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,62}")
-MEMORY = re.compile(r"(\d+)\s*([kmgt]?)i?b?", re.IGNORECASE)
+MEMORY = re.compile(r"(\d{1,15})\s*([kmgt]?)i?b?", re.IGNORECASE)
+MAX_WORKERS = 64
+MAX_WORKER_CORES = 256
 UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
 
 
@@ -65,8 +67,8 @@ class ClusterSpec:
             raise SpecError("'name' is required: 1 to 63 letters, digits, spaces, '.', '_' or '-'.")
         spec = cls(
             name=name,
-            workers=_whole(body, "workers", 1, 1),
-            worker_cores=_whole(body, "worker_cores", 1, 1),
+            workers=_whole(body, "workers", 1, 1, MAX_WORKERS),
+            worker_cores=_whole(body, "worker_cores", 1, 1, MAX_WORKER_CORES),
             worker_memory=parse_memory(body.get("worker_memory", "1g")),
             idle_timeout_seconds=_whole(
                 # the lowest value allowed is the service's setting, checked there

@@ -1,6 +1,7 @@
 """The base of every API handler: hub authentication, JSON bodies and JSON errors."""
 
 import json
+import re
 import traceback
 from typing import TYPE_CHECKING
 
@@ -8,6 +9,8 @@ from jupyterhub.services.auth import HubOAuthenticated, UserNotAllowed
 from tornado import web
 
 from ..errors import STATUS_CODES, APIError, LabdeckError, http_status
+
+WHOLE_ID = re.compile(r"[0-9]{1,18}")
 
 if TYPE_CHECKING:
     from ..app import LabdeckService
@@ -130,6 +133,11 @@ class APIHandler(HubOAuthenticated, web.RequestHandler):
             ) from e
         except UnicodeDecodeError as e:
             raise APIError(400, "invalid_json", "The request body is not UTF-8 text.") from e
+        except (ValueError, RecursionError) as e:
+            # numbers of thousands of digits, or nesting deeper than any request needs
+            raise APIError(
+                400, "invalid_json", "The request body has a number or nesting too large."
+            ) from e
         if not isinstance(body, dict):
             raise APIError(400, "invalid_json", "The request body must be a JSON object.")
         return body
@@ -176,6 +184,11 @@ class APIHandler(HubOAuthenticated, web.RequestHandler):
             self.request.uri,
             "".join(traceback.format_exception(typ, value, tb)),
         )
+
+
+def whole_id(text: str) -> int | None:
+    """A numeric id of a path (ASCII digits, at most 18 of them), else None."""
+    return int(text) if WHOLE_ID.fullmatch(text) else None
 
 
 class NotFoundHandler(APIHandler):

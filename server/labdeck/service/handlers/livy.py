@@ -1,9 +1,10 @@
 """`api/v1/clusters/{id}/livy/...`: Apache Livy's REST API, as sparkmagic 0.23 uses it."""
 
 from ..errors import APIError
-from .base import APIHandler
+from .base import APIHandler, whole_id
 from .clusters import cluster_or_404
 
+MAX_LOG_LINES = 10**6
 SESSION_SCHEMA = {
     "type": "object",
     "description": "A Livy session object (id, name, appId, owner, state, kind, appInfo, log).",
@@ -121,10 +122,12 @@ class SessionLogHandler(LivyHandler):
         )
 
     def _int(self, name: str, default: int) -> int:
-        value = self.get_argument(name, str(default))
-        if not value.isdigit():
-            raise APIError(400, "invalid_request", f"'{name}' must be a whole number.")
-        return int(value)
+        value = whole_id(self.get_argument(name, str(default)))
+        if value is None or value > MAX_LOG_LINES:
+            raise APIError(
+                400, "invalid_request", f"'{name}' must be a whole number up to {MAX_LOG_LINES}."
+            )
+        return value
 
 
 class StatementsHandler(LivyHandler):
@@ -197,9 +200,10 @@ class StatementCancelHandler(LivyHandler):
 
 
 def int_id(value: str) -> int:
-    if not value.isdigit():
+    number = whole_id(value)
+    if number is None:
         raise APIError(404, "not_found", f"There is no statement {value}.")
-    return int(value)
+    return number
 
 
 _LIVY = "api/v1/clusters/{id}/livy/sessions"

@@ -5,7 +5,7 @@ from ..errors import APIError
 from ..ledger import KINDS
 from ..models import LedgerEntry
 from ..sessions import END_REASONS, Granted
-from .base import APIHandler
+from .base import APIHandler, whole_id
 from .serializers import LEDGER_SCHEMA, SESSION_SCHEMA, ledger_json, session_json
 
 MAX_WAIT_SECONDS = 30
@@ -79,7 +79,8 @@ class SessionsHandler(APIHandler):
 
 
 def _session_or_404(handler: APIHandler, session_id: str) -> LedgerEntry:
-    session = handler.sessions.get(int(session_id)) if session_id.isdigit() else None
+    number = whole_id(session_id)
+    session = handler.sessions.get(number) if number is not None else None
     if session is None or not handler.may_see(session.user):
         # someone else's session looks exactly like a missing one
         raise APIError(404, "not_found", f"There is no session {session_id}.")
