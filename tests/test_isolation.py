@@ -12,6 +12,13 @@ from pathlib import Path
 import pytest
 from labdeck.hub.system_users import system_user_name
 from labdeck_process import server_environment
+from spark_support import (
+    create_cluster,
+    livy_session,
+    processes_named,
+    run_statement,
+    wait_state,
+)
 
 PREFIX = f"ldt{secrets.token_hex(2)}-"  # this run's accounts, removed afterwards
 
@@ -96,3 +103,47 @@ def test_account_names_are_valid_and_distinct():
     assert len(odd) <= 32 and odd.startswith("labdeck-alice-smith")
     assert odd != system_user_name("labdeck-", "alice-smith-uni-edu")
     assert len(system_user_name("labdeck-", "x" * 60)) == 32
+
+
+def test_spark_and_livy_run_as_the_owners_account(isolated):
+    """A statement sent through Livy reads no more than a notebook of its owner could."""
+    tokens = {name: isolated.create_user(name) for name in ("lea", "max")}
+    isolated.start_server("max")
+    response = isolated.request(
+        "PUT",
+        "/user/max/api/contents/secret.txt",
+        token=tokens["max"],
+        json={"type": "file", "format": "text", "content": "max only"},
+    )
+    assert response.status_code == 201
+
+    cluster = wait_state(isolated, tokens["lea"], create_cluster(isolated, tokens["lea"])["id"])
+    lea = pwd.getpwnam(system_user_name(PREFIX, "lea"))  # made for her first cluster
+    jvms = processes_named(cluster["id"])
+    assert jvms and {os.stat(f"/proc/{pid}").st_uid for pid in jvms} == {lea.pw_uid}
+
+    session_id = livy_session(isolated, tokens["lea"], cluster["id"])
+    secrets_to_try = [
+        isolated.state_dir / "homes" / "max" / "secret.txt",
+        isolated.state_dir / "admin-token",
+        isolated.state_dir / "service" / "labdeck.sqlite",
+        isolated.state_dir / "hub" / "jupyterhub.sqlite",
+    ]
+    code = (
+        "import os\nprint(os.getuid())\n"
+        f"for path in {[str(p) for p in secrets_to_try]!r}:\n"
+        "    try:\n        open(path).read(); print('read', path)\n"
+        "    except PermissionError:\n        print('denied')\n"
+    )
+    statement = run_statement(isolated, tokens["lea"], cluster["id"], session_id, code)
+    lines = statement["output"]["data"]["text/plain"].split()
+    assert lines == [str(lea.pw_uid)] + ["denied"] * len(secrets_to_try)
+    driver = next(
+        pid
+        for pid in processes_named("labdeck.spark.driver")
+        if f"lea-livy-{session_id}"
+        in open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="replace")
+    )
+    assert os.stat(f"/proc/{driver}").st_uid == lea.pw_uid
+    isolated.service("DELETE", f"/clusters/{cluster['id']}", token=tokens["lea"])
+    assert processes_named(cluster["id"]) == set()

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic import command
+from labdeck.accounts import UserAccounts
 from labdeck.quota.policy import QuotaPolicy
 from labdeck.quota.profiles import RuntimeProfiles
 from labdeck.service.db import Database, alembic_config
@@ -116,7 +117,7 @@ def test_named_servers_of_one_user_keep_their_own_entries(db):
     """Begin on one server never closes another server's entry (or a cluster's)."""
     log = logging.getLogger("test-ledger")
     ledger = Ledger(db)
-    platform = Platform(db, ledger, Supervisor(log), log)
+    platform = Platform(db, ledger, Supervisor(log), UserAccounts(), log)
     quotas = Quotas(db, QuotaPolicy(), RuntimeProfiles())
     sessions = SessionManager(platform, quotas, GPUPool(), hub=None)
 

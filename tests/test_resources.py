@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from labdeck.accounts import UserAccounts
 from labdeck.quota.sections import QuotaSection
 from labdeck.service.clusters import SparkClusters
 from labdeck.service.db import Database
@@ -91,7 +92,7 @@ def make(tmp_path):
     def manager() -> Sleepers:
         # a new manager on the same database is what a restarted service has
         return Sleepers(
-            Platform(db, Ledger(db), Supervisor(LOG), LOG, now=clock),
+            Platform(db, Ledger(db), Supervisor(LOG), UserAccounts(), LOG, now=clock),
             ResourceSettings(check_interval_seconds=3600),
             SleepBackend,
             tmp_path / "work",

@@ -131,6 +131,13 @@ def apply_defaults(c, s: HubSettings) -> None:
 def share_with_service(c) -> None:
     """Hand the quota, profile and GPU settings to the service (call after overrides)."""
     shared = {name: dict(c[name]) for name in SHARED_SECTIONS if name in c}
+    # user code the service starts runs as the accounts the spawner runs labs as
+    spawner = c.LabdeckSpawner
+    shared["UserAccounts"] = {
+        "homes": str(Path(spawner.home_dir_template).parent),
+        **({"isolation": spawner.isolation} if "isolation" in spawner else {}),
+        **({"prefix": spawner.system_user_prefix} if "system_user_prefix" in spawner else {}),
+    }
     for service in c.JupyterHub.services:
         if service["name"] == SERVICE_NAME:
             service.setdefault("environment", {})[SHARED_CONFIG_ENV] = json.dumps(shared)

@@ -15,6 +15,7 @@ from traitlets import Unicode, default
 from traitlets.config import Application, Config
 
 from .._version import __version__
+from ..accounts import UserAccounts
 from ..capabilities import SPARK
 from ..cgroups import Cgroups
 from ..hub.settings import SHARED_CONFIG_ENV
@@ -119,7 +120,7 @@ class LabdeckService(Application):
     def _service_name_default(self):
         return os.environ.get("JUPYTERHUB_SERVICE_NAME", "labdeck")
 
-    classes = [QuotaPolicy, RuntimeProfiles, GPUPool, StorageMeter, SparkClusters]
+    classes = [QuotaPolicy, RuntimeProfiles, GPUPool, StorageMeter, SparkClusters, UserAccounts]
 
     def initialize(self, argv=None):
         super().initialize(argv)
@@ -140,7 +141,8 @@ class LabdeckService(Application):
         self.ledger = Ledger(self.db)
         # every process tree labdeck starts for users gets a cgroup with its limits
         supervisor = Supervisor(self.log, Cgroups())
-        platform = Platform(self.db, self.ledger, supervisor, self.log)
+        self.accounts = UserAccounts(parent=self)
+        platform = Platform(self.db, self.ledger, supervisor, self.accounts, self.log)
         self.quotas = Quotas(self.db, self.policy, self.profiles)
         self.sessions = SessionManager(platform, self.quotas, self.gpus, self.hub)
         spark_root = Path(self.state_dir) / "spark"

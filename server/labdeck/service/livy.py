@@ -7,6 +7,7 @@ with a per-session token. Session objects and states follow Apache Livy's REST A
 
 import asyncio
 import json
+import os
 import re
 import sys
 from datetime import timedelta
@@ -57,6 +58,7 @@ SPARK_PROPERTIES = {
 class LivyGateway:
     def __init__(self, platform: Platform, clusters: ClusterManager, work_root: Path):
         self.db, self.supervisor, self.log = platform.db, platform.supervisor, platform.log
+        self.accounts = platform.accounts
         self.clusters = clusters
         self.work_root = work_root
         self._tasks: set[asyncio.Task] = set()
@@ -162,8 +164,12 @@ class LivyGateway:
     async def _launch(self, session_id: int, cluster: Resource, settings: dict) -> None:
         with self.db.session() as db:
             session = db.get(LivySession, session_id)
+        account = await self.accounts.account(session.user)
         directory = self._dir(session)
         directory.mkdir(parents=True, exist_ok=True)
+        if account is not None:  # the driver runs as the owner and writes here
+            os.chown(directory, account.uid, account.gid)
+        directory.chmod(0o700)
         ready = directory / "ready.json"
         endpoint = self.clusters.endpoint(cluster)
         spec = self.clusters.spec(cluster)
@@ -210,6 +216,7 @@ class LivyGateway:
             log_path=directory / "driver.out",
             env=env,
             cwd=directory,
+            account=account,
             cgroup=cgroup,
         )
         self._drivers[session_id] = driver

@@ -12,6 +12,7 @@ find its processes again in `get_state` / `load_state`.
 
 import asyncio
 import contextlib
+import os
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -21,9 +22,10 @@ from sqlalchemy import select
 from traitlets import Float
 from traitlets.config import Configurable, LoggingConfigurable
 
+from ..hub.system_users import SystemUserError
 from ..quota.sections import QuotaSection
 from ..quota.usage import human_duration
-from ..supervisor import Supervisor
+from ..supervisor import Account, Supervisor
 from .errors import NotFound, Refused
 from .models import Resource
 from .platform import Platform
@@ -63,6 +65,16 @@ class ResourceBackend(LoggingConfigurable):
         # where its files go, and the URL path under which labdeck serves its web pages
         self.work_dir = work_dir
         self.public_path = public_path
+        # the owner's OS account its processes run as (None: the service's own)
+        self.account: Account | None = None
+
+    def make_private_dir(self, path: Path) -> Path:
+        """A folder only the owner's account (and the service) can enter."""
+        path.mkdir(parents=True, exist_ok=True)
+        if self.account is not None:
+            os.chown(path, self.account.uid, self.account.gid)
+        path.chmod(0o700)
+        return path
 
     def get_state(self) -> dict:
         """What to save to find this resource's processes again (JSON)."""
@@ -119,7 +131,11 @@ class ResourceManager:
         public_root: str,
     ):
         self.db, self.ledger, self.log = platform.db, platform.ledger, platform.log
-        self.supervisor, self.now = platform.supervisor, platform.now
+        self.supervisor, self.accounts, self.now = (
+            platform.supervisor,
+            platform.accounts,
+            platform.now,
+        )
         self.settings = settings
         self.backend_class = backend_class
         # each resource's files go in work_root/<id>; its web pages are served below
@@ -258,7 +274,12 @@ class ResourceManager:
             )
 
         try:
+            backend.account = await self.accounts.account(resource.user)
             await backend.start(progress)
+        except SystemUserError as e:
+            self.log.error("No account for %s: %s", resource.user, e)
+            self._finish(resource.id, FAILED, "Your account could not be prepared. Tell an admin.")
+            return
         except asyncio.CancelledError:
             # terminated while starting: stop what did start, then let terminate() record it
             await backend.stop()

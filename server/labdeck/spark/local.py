@@ -125,6 +125,7 @@ class LocalSparkBackend(SparkBackend):
             log_path=self.work_dir / "logs" / f"{name}.log",
             env=self._env(),
             cwd=self.work_dir,
+            account=self.account,
             cgroup=self.cgroup,
         )
         self.processes.append(process)
@@ -132,8 +133,11 @@ class LocalSparkBackend(SparkBackend):
     async def start(self, progress: Progress) -> None:
         """Start the master, then the workers; wait until every worker has registered."""
         spec = self.spec
-        (self.work_dir / "logs").mkdir(parents=True, exist_ok=True)
-        (self.work_dir / "work").mkdir(exist_ok=True)
+        # users pass through the folder of all clusters to their own, and see no other
+        self.work_dir.parent.mkdir(parents=True, exist_ok=True)
+        self.work_dir.parent.chmod(0o711)
+        for directory in (self.work_dir, self.work_dir / "logs", self.work_dir / "work"):
+            self.make_private_dir(directory)
         self.cgroup = self.supervisor.limit(f"cluster-{self.resource_id}", self.limits())
         self.master_port, self.webui_port = free_port(), free_port()
         properties = str(self._write_properties())
