@@ -2,10 +2,15 @@
 idle auto-termination, and what a restart of the service keeps."""
 
 import ipaddress
+import json
 import os
 import signal
+import sqlite3
+import subprocess
+import sys
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from labdeck_process import alive, wait_for
@@ -117,6 +122,9 @@ def test_the_spark_ui_is_for_the_owner_and_admins_only(labdeck, owner, running, 
     path = f"/services/labdeck/clusters/{running['id']}/ui/"
     page = labdeck.request("GET", path, token=token)
     assert page.status_code == 200 and "Spark Master" in page.text
+    # in a sandbox of its own: nothing on the page can act as its viewer on the hub
+    policy = page.headers["Content-Security-Policy"]
+    assert policy.startswith("sandbox") and "allow-same-origin" not in policy
     assert f"/services/labdeck/clusters/{running['id']}/ui/static/" in page.text
     assert labdeck.request("GET", path).status_code == 200  # admin
     _, other = new_user("sparknosy")
@@ -144,6 +152,59 @@ def test_the_services_secrets_never_reach_spark_or_the_drivers(labdeck, owner, r
         except OSError:
             continue
         assert b"JUPYTERHUB_API_TOKEN" not in environ and b"JPY_API_TOKEN" not in environ
+
+    # the cluster's own Spark secret is in its processes' environments, on no command line
+    database = sqlite3.connect(labdeck.state_dir / "service" / "labdeck.sqlite")
+    (state,) = database.execute(
+        "SELECT backend_state FROM resources WHERE id = ?", (running["id"],)
+    ).fetchone()
+    database.close()
+    secret = json.loads(state)["secret"].encode()
+    assert any(secret in open(f"/proc/{pid}/environ", "rb").read() for pid in spark_processes)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                assert secret not in (entry / "cmdline").read_bytes(), entry.name
+            except OSError:
+                continue
+
+
+ROGUE_DRIVER = """
+import sys
+from pyspark.sql import SparkSession
+spark = SparkSession.builder.master(sys.argv[1]).appName("rogue")
+spark = spark.config("spark.ui.enabled", "false").getOrCreate()
+print("ran", spark.range(10).count(), flush=True)
+"""
+
+
+def test_the_master_refuses_drivers_without_the_clusters_secret(labdeck, owner, running):
+    """Another local account that finds the master's port cannot run code on the cluster."""
+    master = next(
+        cmdline
+        for pid in processes_named(running["id"])
+        if b"deploy.master.Master" in (cmdline := open(f"/proc/{pid}/cmdline", "rb").read())
+    ).split(b"\0")
+    port = master[master.index(b"--port") + 1].decode()
+    log = next(Path(labdeck.state_dir, "spark", running["id"], "logs").glob("master*.log"))
+    refusals = log.read_text().count("Expected SaslMessage")
+    rogue = subprocess.Popen(
+        [sys.executable, "-c", ROGUE_DRIVER, f"spark://127.0.0.1:{port}"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(
+            lambda: log.read_text().count("Expected SaslMessage") > refusals,
+            60,
+            0.2,
+            "the master to refuse the driver without the secret",
+        )
+        cluster = labdeck.service("GET", f"/clusters/{running['id']}", token=owner[1]).json()
+        assert "rogue" not in [app["name"] for app in cluster["applications"]]
+    finally:
+        rogue.kill()
+        assert b"ran" not in rogue.communicate()[0]
 
 
 def test_other_users_are_refused_on_clusters_and_livy(labdeck, owner, running, new_user):

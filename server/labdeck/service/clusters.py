@@ -43,6 +43,7 @@ class SparkEndpoint:
     # where labdeck serves the master's UI (Spark's reverse proxy base), and where it is
     ui_path: str
     webui_url: str
+    secret: str | None  # Spark's RPC secret, given to drivers in their environment
 
 
 class ClusterManager(ResourceManager):
@@ -115,7 +116,7 @@ class ClusterManager(ResourceManager):
 
     def endpoint(self, resource: Resource) -> SparkEndpoint:
         backend = self.backend(resource)
-        return SparkEndpoint(backend.master_url, backend.ui_path, backend.webui_url)
+        return SparkEndpoint(backend.master_url, backend.ui_path, backend.webui_url, backend.secret)
 
     async def detail(self, resource: Resource) -> dict:
         """Workers, cores, memory and applications of a running cluster."""

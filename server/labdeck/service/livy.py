@@ -179,6 +179,7 @@ class LivyGateway:
             "spark.ui.killEnabled": "false",
             "spark.driver.host": "127.0.0.1",
             "spark.driver.bindAddress": "127.0.0.1",
+            "spark.authenticate": "true" if endpoint.secret else "false",
             "spark.cores.max": str(spec.cores),
             # executors must fit the workers, or the application waits for ever
             "spark.executor.memory": spark_memory(spec.worker_memory),
@@ -197,6 +198,8 @@ class LivyGateway:
         for key, value in settings.items():
             args += ["--conf", f"{key}={value}"]
         env = {"SPARK_LOCAL_IP": "127.0.0.1", "LABDECK_LIVY_SESSION": str(session.id)}
+        if endpoint.secret:
+            env["_SPARK_AUTH_SECRET"] = endpoint.secret  # Spark reads it from there
         if "spark.driver.memory" in settings:
             env["PYSPARK_SUBMIT_ARGS"] = (
                 f"--driver-memory {settings['spark.driver.memory']} pyspark-shell"

@@ -11,6 +11,9 @@ class SparkBackend(ResourceBackend):
     def master_url(self) -> str:
         raise NotImplementedError
 
+    # The cluster's `spark.authenticate` secret, for the drivers labdeck starts on it.
+    secret: str | None = None
+
     @property
     def webui_url(self) -> str:
         """The master's web UI, as labdeck's proxy reaches it."""

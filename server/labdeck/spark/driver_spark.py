@@ -21,6 +21,8 @@ log = logging.getLogger("labdeck.spark.driver")
 # needs the classic DataFrame API (toJSON(use_unicode=...)).
 CONNECT_ENV = ("SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED", "SPARK_API_MODE")
 JVM_CALL_TIMEOUT = 5.0
+# Where the driver finds its cluster's `spark.authenticate` secret.
+SECRET_ENV = "_SPARK_AUTH_SECRET"  # noqa: S105 - a variable name, not a secret
 
 
 class SparkSide:
@@ -43,14 +45,23 @@ class SparkSide:
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         os.environ["MPLBACKEND"] = "Agg"  # no display here; %matplot renders to PNG
         # Imported here: pyspark is slow to import and only this process needs it.
+        from pyspark import SparkConf, SparkContext
         from pyspark.sql import SparkSession
 
         # Nobody watches this process's console: the progress bar would only clutter the log.
+        confs = {"spark.ui.showConsoleProgress": "false", **confs, "spark.api.mode": "classic"}
+        # pyspark puts the settings it starts the JVM with on that JVM's command line,
+        # which every local account can read: start it without the cluster's secret
+        # (given in the environment), then hand the secret over through py4j.
+        secret = os.environ.pop(SECRET_ENV, None)
+        launch = SparkConf().setMaster(master).setAppName(app_name).setAll(confs.items())
+        SparkContext._ensure_initialized(conf=launch)
         builder = SparkSession.builder.master(master).appName(app_name)
-        builder = builder.config("spark.ui.showConsoleProgress", "false")
         for key, value in confs.items():
             builder = builder.config(key, value)
-        spark = builder.config("spark.api.mode", "classic").getOrCreate()
+        if secret:
+            builder = builder.config("spark.authenticate.secret", secret)
+        spark = builder.getOrCreate()
         # sparkmagic's %%sql prints toJSON() rows and parses every output line as JSON;
         # pyspark 4 warns (on the captured stderr) that toJSON will change, which breaks it.
         warnings.filterwarnings(

@@ -8,6 +8,7 @@ unauthenticated REST submission port off, the UIs behind labdeck's authenticated
 
 import asyncio
 import json
+import secrets
 import urllib.request
 from pathlib import Path
 
@@ -53,6 +54,8 @@ class LocalSparkBackend(SparkBackend):
         self.processes: list[Supervised] = []
         self._records: list[ProcessRecord] = []
         self.cgroup: Cgroup | None = None
+        # Spark's RPC secret: only the cluster's own JVMs and labdeck's drivers have it
+        self.secret: str | None = None
 
     # -- state ------------------------------------------------------------------------------
     def get_state(self) -> dict:
@@ -62,11 +65,13 @@ class LocalSparkBackend(SparkBackend):
             "webui_port": self.webui_port,
             "processes": [r.to_json() for r in records],
             "cgroup": self.cgroup.name if self.cgroup else None,
+            "secret": self.secret,
         }
 
     def load_state(self, state: dict) -> None:
         self.master_port = state.get("master_port")
         self.webui_port = state.get("webui_port")
+        self.secret = state.get("secret")
         self._records = [ProcessRecord.from_json(p) for p in state.get("processes", [])]
         if state.get("cgroup"):
             self.cgroup = self.supervisor.find_limit(state["cgroup"])
@@ -98,6 +103,8 @@ class LocalSparkBackend(SparkBackend):
     def _write_properties(self) -> Path:
         properties = {
             "spark.master.rest.enabled": "false",
+            # every connection to the master, a worker or an executor must know the secret
+            "spark.authenticate": "true",
             "spark.ui.reverseProxy": "true",
             "spark.ui.reverseProxyUrl": self.ui_path,
             "spark.ui.killEnabled": "false",
@@ -116,6 +123,8 @@ class LocalSparkBackend(SparkBackend):
             SPARK_NO_DAEMONIZE="1",
             SPARK_DAEMON_MEMORY=DAEMON_MEMORY,
             LABDECK_CLUSTER=self.resource_id,
+            # in the environment, which only its own account can read; never a command line
+            _SPARK_AUTH_SECRET=self.secret,
         )
 
     async def _spawn(self, name: str, args: list[str]) -> None:
@@ -139,6 +148,7 @@ class LocalSparkBackend(SparkBackend):
         for directory in (self.work_dir, self.work_dir / "logs", self.work_dir / "work"):
             self.make_private_dir(directory)
         self.cgroup = self.supervisor.limit(f"cluster-{self.resource_id}", self.limits())
+        self.secret = secrets.token_urlsafe(32)
         self.master_port, self.webui_port = free_port(), free_port()
         properties = str(self._write_properties())
         total = spec.workers + 1

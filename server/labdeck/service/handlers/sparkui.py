@@ -10,6 +10,10 @@ from jupyterhub.services.auth import HubOAuthenticated
 from tornado import httpclient, web
 
 RELAYED_HEADERS = ("Content-Type", "Cache-Control", "Last-Modified")
+# A Spark UI shows what applications say of themselves (names, descriptions, hosts): it
+# is served in a sandbox, an origin of its own, so nothing in it can act as the viewer
+# on the hub (an admin looking at a student's application included).
+UI_SANDBOX = "sandbox allow-scripts allow-forms allow-popups allow-downloads"
 
 
 class SparkUIHandler(HubOAuthenticated, web.RequestHandler):
@@ -41,6 +45,8 @@ class SparkUIHandler(HubOAuthenticated, web.RequestHandler):
         if response.code == 599:
             raise web.HTTPError(502, "The Spark UI did not answer.")
         self.set_status(response.code)
+        self.set_header("Content-Security-Policy", UI_SANDBOX)
+        self.set_header("X-Content-Type-Options", "nosniff")
         for name in RELAYED_HEADERS:
             if name in response.headers:
                 self.set_header(name, response.headers[name])
