@@ -2,11 +2,13 @@
 cgroups, v1 here): the kernel holds the profile's numbers, nothing the student started
 outlives the session, and a session the memory limit ends is recorded as out of memory."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import requests
 from conftest import FAST_CONFIG
 from labdeck_process import alive, wait_for
 
@@ -29,6 +31,20 @@ def lab(tmp_path_factory):
     instance = Labdeck(tmp_path_factory.mktemp("limits") / "state", config=TINY).start()
     yield instance
     assert instance.stop() == 0
+
+
+def logged_in(labdeck, name: str, password: str) -> requests.Session:
+    """A browser-like session of the user, logged in through the hub's login form."""
+    session = requests.Session()
+    form = session.get(labdeck.url + "/hub/login").text
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', form).group(1)
+    response = session.post(
+        labdeck.url + "/hub/login",
+        data={"username": name, "password": password, "_xsrf": xsrf},
+        allow_redirects=False,
+    )
+    assert response.status_code == 302, response.text
+    return session
 
 
 def server_pid(labdeck, name: str) -> int:
@@ -89,6 +105,10 @@ def test_a_session_killed_by_its_memory_limit_ends_as_out_of_memory(lab):
         )
         assert entry["end_reason"] == "out_of_memory"
         assert not alive(pid)
+        # and the spawn page says why, before the next runtime is chosen
+        page = logged_in(lab, "bea", "bea-first-password").get(lab.url + "/hub/spawn/bea")
+        assert page.status_code == 200
+        assert "used more memory than its runtime allows" in page.text
     finally:
         hog.kill()
         hog.wait()

@@ -1,6 +1,7 @@
 """The spawner's side of the session protocol with the labdeck service."""
 
 import json
+from urllib.parse import quote
 
 from jupyterhub.spawner import SpawnException
 from tornado import httpclient
@@ -56,6 +57,11 @@ class SessionClient:
 
     async def end(self, session_id: int, reason: str) -> None:
         await self._call("POST", f"/sessions/{session_id}/end", {"reason": reason}, timeout=10)
+
+    async def last(self, user: str) -> dict | None:
+        """The user's newest session, or None."""
+        _, sessions = await self._call("GET", f"/sessions?user={quote(user)}", timeout=10)
+        return sessions[0] if sessions else None
 
     async def leave_queue(self, user: str) -> None:
         await self._call("DELETE", f"/gpu-queue/{user}", timeout=10)

@@ -110,7 +110,7 @@ class LabdeckSpawner(SimpleLocalProcessSpawner):
         self._progress_changed = asyncio.Event()
 
     # -- choosing a runtime -------------------------------------------------------------------
-    def _render_options_form(self, spawner) -> str:
+    async def _render_options_form(self, spawner) -> str:
         default = self.runtime_profiles.get(None)
         items = []
         for profile in self.runtime_profiles.all():
@@ -122,7 +122,26 @@ class LabdeckSpawner(SimpleLocalProcessSpawner):
                 f'<br><span class="text-muted">{html.escape(profile.description)}</span>'
                 "</label>"
             )
-        return "<p>Choose a runtime for this session.</p>" + "".join(items)
+        notice = await self._last_end_notice()
+        if notice:
+            notice = (
+                '<div class="alert alert-warning" role="alert" data-testid="labdeck-last-end">'
+                f"{html.escape(notice)}</div>"
+            )
+        return notice + "<p>Choose a runtime for this session.</p>" + "".join(items)
+
+    async def _last_end_notice(self) -> str:
+        """Why the user's last session ended, when it is something they should hear."""
+        try:
+            last = await asyncio.wait_for(self.sessions.last(self.user.name), self.end_timeout)
+        except (SpawnException, TimeoutError):
+            return ""  # the form works without it
+        if last and last.get("end_reason") == "out_of_memory":
+            return (
+                "Your last session was stopped because it used more memory than its runtime "
+                "allows. Choose a runtime with more memory, or use less."
+            )
+        return ""
 
     def options_from_form(self, formdata):
         return {"profile": (formdata.get("profile") or [""])[0]}
