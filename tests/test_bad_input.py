@@ -58,9 +58,17 @@ def test_livy_ids_and_numbers_out_of_range(labdeck, new_user):
     )
     assert response.status_code == 400
     assert "heartbeatTimeoutInSecond" in response.json()["message"]
-    response = labdeck.service(
-        "POST", base, token=token, json={"kind": "pyspark", "driverMemory": "lots"}
-    )
-    assert response.status_code == 400  # input is checked before the cluster's state
+    for body, words in [
+        ({"driverMemory": "lots"}, "'driverMemory' must look like"),
+        ({"driverMemory": "64g"}, "'driverMemory' must be at most 8192m"),
+        ({"executorMemory": "8g"}, "'executorMemory' must be at most 512m"),
+        ({"executorCores": 4}, "'executorCores' must be at most 1"),
+        ({"conf": {"spark.master": "local[*]"}}, "cannot be set here: spark.master"),
+        ({"conf": {"spark.authenticate": "false"}}, "cannot be set here"),
+    ]:
+        response = labdeck.service("POST", base, token=token, json={"kind": "pyspark", **body})
+        # input is checked before the cluster's state
+        assert response.status_code == 400, body
+        assert words in response.json()["message"], response.json()
     assert labdeck.service("GET", base, token=token).json()["total"] == 0
     labdeck.service("DELETE", f"/clusters/{cluster['id']}", token=token)

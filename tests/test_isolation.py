@@ -103,6 +103,9 @@ def test_account_names_are_valid_and_distinct():
     assert len(odd) <= 32 and odd.startswith("labdeck-alice-smith")
     assert odd != system_user_name("labdeck-", "alice-smith-uni-edu")
     assert len(system_user_name("labdeck-", "x" * 60)) == 32
+    # a hub name chosen to look like another's sanitised account name gets its own
+    bob = system_user_name("labdeck-", "bob.smith")
+    assert system_user_name("labdeck-", bob.removeprefix("labdeck-")) != bob
 
 
 def test_spark_and_livy_run_as_the_owners_account(isolated):

@@ -8,16 +8,21 @@ import re
 from pathlib import Path
 
 MAX_NAME = 32  # useradd's limit
+DIGEST = 12  # hex digits of sha256: far too many to search for a name that collides
+LOOKS_HASHED = re.compile(rf".*-[0-9a-f]{{{DIGEST}}}$")
 
 
 def system_user_name(prefix: str, hub_name: str) -> str:
-    """A valid Linux user name for a hub user: prefix + sanitised name, hashed if long."""
+    """A valid Linux user name for a hub user: prefix + sanitised name, hashed if long.
+
+    A name that had to change (sanitised, truncated) gets a digest of the hub name; so
+    does a hub name that looks like one of those, so no two hub names share an account.
+    """
     clean = re.sub(r"[^a-z0-9_-]", "-", hub_name.lower())
     name = prefix + clean
-    if len(name) > MAX_NAME or clean != hub_name:
-        # keep distinct hub names distinct after sanitising or truncating
-        digest = hashlib.sha256(hub_name.encode()).hexdigest()[:6]
-        name = f"{name[: MAX_NAME - 7]}-{digest}"
+    if len(name) > MAX_NAME or clean != hub_name or LOOKS_HASHED.fullmatch(clean):
+        digest = hashlib.sha256(hub_name.encode()).hexdigest()[:DIGEST]
+        name = f"{name[: MAX_NAME - DIGEST - 1]}-{digest}"
     return name
 
 

@@ -44,6 +44,23 @@ WHOLE_ID = re.compile(r"[0-9]{1,18}")
 DRIVER_LOGS = ("driver.out", "driver.log")
 LOG_LINES = 200
 LOG_TAIL_BYTES = 64 * 1024
+# Spark settings a session may ask for: tuning, never where it runs or how it is secured
+# (spark.master, spark.authenticate*, spark.driver.host, spark.ui.* stay labdeck's).
+ALLOWED_CONF = (
+    "spark.sql.",
+    "spark.executor.memory",
+    "spark.executor.cores",
+    "spark.executor.instances",
+    "spark.driver.memory",
+    "spark.driver.maxResultSize",
+    "spark.default.parallelism",
+    "spark.serializer",
+    "spark.kryo",
+    "spark.task.cpus",
+    "spark.python.worker.memory",
+)
+MAX_SESSIONS_PER_CLUSTER = 8
+MAX_DRIVER_MEMORY = 8 * 2**30
 # How a driver's refusals reach the caller (anything else is the driver failing).
 DRIVER_REFUSALS = {400: Invalid, 404: NotFound, 409: Conflict}
 # Livy session properties sparkmagic may send, and the Spark settings they become.
@@ -129,15 +146,25 @@ class LivyGateway:
             isinstance(v, str | int | float) for v in conf.values()
         ):
             raise Invalid("'conf' must map Spark settings to values.")
+        refused = sorted(k for k in conf if not str(k).startswith(ALLOWED_CONF))
+        if refused:
+            raise Invalid(
+                f"These Spark settings cannot be set here: {', '.join(map(str, refused))}. "
+                f"Settings starting with {', '.join(ALLOWED_CONF)} can.",
+                "unsupported_conf",
+            )
         settings = {str(k): str(v) for k, v in conf.items()}
         for livy_name, spark_name in SPARK_PROPERTIES.items():
             if livy_name in body:
                 settings[spark_name] = str(body[livy_name])
-        if "spark.driver.memory" in settings:
-            try:
-                parse_memory(settings["spark.driver.memory"])
-            except SpecError as e:
-                raise Invalid("'driverMemory' must look like 512m or 2g.") from e
+        live = [s for s in self.sessions(cluster.id) if s.state not in FINAL_STATES]
+        if len(live) >= MAX_SESSIONS_PER_CLUSTER:
+            raise Conflict(
+                f"This cluster already has {len(live)} sessions, the most it takes. "
+                "Delete one (or restart its notebook's kernel) first.",
+                "too_many_sessions",
+            )
+        self._check_sizes(cluster, settings)
         if cluster.state != "RUNNING":
             raise Conflict(
                 f"Cluster {cluster.name} is {cluster.state.lower()}.", "cluster_not_running"
@@ -155,6 +182,29 @@ class LivyGateway:
         self._background(self._launch(session.id, cluster, settings))
         self.clusters.touch(cluster.id)
         return session
+
+    def _check_sizes(self, cluster: Resource, settings: dict) -> None:
+        """driverMemory within the gateway's limit; an executor's memory and cores within
+        one worker (or the application would wait for ever)."""
+        spec = self.clusters.spec(cluster)
+        cores = settings.get("spark.executor.cores")
+        if cores is not None and not (cores.isascii() and cores.isdigit() and 0 < int(cores)):
+            raise Invalid("'executorCores' must be a whole number of at least 1.")
+        if cores is not None and int(cores) > spec.worker_cores:
+            raise Invalid(f"'executorCores' must be at most {spec.worker_cores} on this cluster.")
+        bounds = {
+            "spark.driver.memory": ("driverMemory", MAX_DRIVER_MEMORY),
+            "spark.executor.memory": ("executorMemory", spec.worker_memory),
+        }
+        for key, (name, most) in bounds.items():
+            if key not in settings:
+                continue
+            try:
+                amount = parse_memory(settings[key])
+            except SpecError as e:
+                raise Invalid(f"'{name}' must look like 512m or 2g.") from e
+            if amount > most:
+                raise Invalid(f"'{name}' must be at most {spark_memory(most)} on this cluster.")
 
     def _background(self, coro) -> None:
         task = asyncio.create_task(coro)

@@ -363,17 +363,24 @@ class ResourceManager:
     async def check(self) -> None:
         """Resources whose processes are gone fail; idle ones are terminated."""
         for resource in self.owned_by(None, (RUNNING,)):
-            lost = await self.backend(resource).poll()
-            if lost is not None:
-                await self.terminate(resource.id, lost, state=FAILED)
-                continue
-            if await self.busy(resource):
-                self.touch(resource.id)
-                continue
-            deadline = self.idle_deadline(resource)
-            if deadline and self.now() >= deadline:
-                idle = human_duration(self.idle_seconds(resource))
-                await self.terminate(resource.id, f"Idle for {idle}: terminated automatically.")
+            try:
+                await self._check_one(resource)
+            except Exception:
+                # one resource that cannot be checked never keeps the others from it
+                self.log.exception("Checking %s %s failed", self.noun, resource.id)
+
+    async def _check_one(self, resource: Resource) -> None:
+        lost = await self.backend(resource).poll()
+        if lost is not None:
+            await self.terminate(resource.id, lost, state=FAILED)
+            return
+        if await self.busy(resource):
+            self.touch(resource.id)
+            return
+        deadline = self.idle_deadline(resource)
+        if deadline and self.now() >= deadline:
+            idle = human_duration(self.idle_seconds(resource))
+            await self.terminate(resource.id, f"Idle for {idle}: terminated automatically.")
 
     async def _watch(self) -> None:
         while True:
