@@ -98,14 +98,23 @@ def test_a_detached_process_does_not_outlive_its_session(supervisor, tmp_path):
             log_path=tmp_path / "detach.log",
             cgroup=cgroup,
         )
-        escaped = wait_for(lambda: tail_lines(tmp_path / "detach.log"), 10)
-        escaped = int(escaped[0])
+        escaped = int(wait_for(lambda: tail_lines(tmp_path / "detach.log"), 10)[0])
+        # once setsid has run, it is in a session of its own
+        wait_for(lambda: session_of(escaped) == escaped, 10, 0.01, "setsid to run")
         await supervisor.terminate([process], grace=2)
         assert alive(escaped)  # its own session: the group's signal did not reach it
         supervisor.release(cgroup)
         return escaped
 
     assert not alive(asyncio.run(scenario()))
+
+
+def session_of(pid: int) -> int | None:
+    """The session id of a process (field 6 of /proc/<pid>/stat)."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[3])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def test_where_no_cgroup_is_writable_limits_say_so():

@@ -43,6 +43,18 @@ def isolated(fresh):
     shutil.rmtree(parent, ignore_errors=True)
 
 
+def save_secret(labdeck, name: str, token: str) -> Path:
+    """secret.txt saved through the user's lab (its server must run): '<name> only'."""
+    response = labdeck.request(
+        "PUT",
+        f"/user/{name}/api/contents/secret.txt",
+        token=token,
+        json={"type": "file", "format": "text", "content": f"{name} only"},
+    )
+    assert response.status_code == 201
+    return labdeck.state_dir / "homes" / name / "secret.txt"
+
+
 def server_uid(labdeck, name) -> int:
     pid = labdeck.hub_api("GET", f"/users/{name}")["servers"][""]["state"]["pid"]
     return os.stat(f"/proc/{pid}").st_uid
@@ -64,14 +76,7 @@ def test_each_user_runs_as_their_own_account_with_a_private_home(isolated):
         assert env["USER"] == account.pw_name and env["HOME"] == str(home.resolve())
 
     # a file saved through the lab belongs to its owner, and the other account cannot read it
-    response = isolated.request(
-        "PUT",
-        "/user/ivy/api/contents/secret.txt",
-        token=tokens["ivy"],
-        json={"type": "file", "format": "text", "content": "ivy only"},
-    )
-    assert response.status_code == 201
-    secret = isolated.state_dir / "homes" / "ivy" / "secret.txt"
+    secret = save_secret(isolated, "ivy", tokens["ivy"])
     assert secret.stat().st_uid == accounts["ivy"].pw_uid
     peek = subprocess.run(
         ["su", "-s", "/bin/sh", accounts["jon"].pw_name, "-c", f"cat {secret}"],
@@ -112,13 +117,7 @@ def test_spark_and_livy_run_as_the_owners_account(isolated):
     """A statement sent through Livy reads no more than a notebook of its owner could."""
     tokens = {name: isolated.create_user(name) for name in ("lea", "max")}
     isolated.start_server("max")
-    response = isolated.request(
-        "PUT",
-        "/user/max/api/contents/secret.txt",
-        token=tokens["max"],
-        json={"type": "file", "format": "text", "content": "max only"},
-    )
-    assert response.status_code == 201
+    save_secret(isolated, "max", tokens["max"])
 
     cluster = wait_state(isolated, tokens["lea"], create_cluster(isolated, tokens["lea"])["id"])
     lea = pwd.getpwnam(system_user_name(PREFIX, "lea"))  # made for her first cluster
