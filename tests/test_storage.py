@@ -69,6 +69,31 @@ def test_over_the_limit_saves_are_refused_but_deletes_work(labdeck, lab):
     )
 
 
+def test_folder_copies_and_checkpoints_count_against_the_limit(labdeck, lab):
+    name, token = lab
+    labdeck.set_quota(name, {"storage_bytes": 10_000})
+    assert contents(labdeck, name, token, "PUT", "data", json={"type": "directory"}).ok
+    assert save(labdeck, name, token, "data/big.txt", "x" * 6000).status_code == 201
+    wait_for(lambda: storage(labdeck, token)["used_bytes"] >= 6000, 30, message="measurement")
+
+    def copy_refused():
+        response = contents(labdeck, name, token, "POST", "", json={"copy_from": "data"})
+        if response.status_code == 201:
+            # made before the lab had the new figures: undo it, and try again
+            copied = response.json()["path"]
+            contents(labdeck, name, token, "DELETE", f"{copied}/big.txt")
+            contents(labdeck, name, token, "DELETE", copied)
+        return response.json() if response.status_code == 403 else None
+
+    message = wait_for(copy_refused, 30, 0.5, "the folder copy to be refused")["message"]
+    assert "storage is full" in message
+    listing = contents(labdeck, name, token, "GET", "").json()["content"]
+    assert [item["name"] for item in listing] == ["data"]  # nothing was copied
+    checkpoint = contents(labdeck, name, token, "POST", "data/big.txt/checkpoints")
+    assert checkpoint.status_code == 403
+    assert "storage is full" in checkpoint.json()["message"]
+
+
 def test_a_user_over_the_limit_can_still_start_a_session(labdeck, new_user):
     name, token = new_user("full")
     home = labdeck.state_dir / "homes" / name

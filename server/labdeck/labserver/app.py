@@ -67,6 +67,7 @@ class LabdeckServerExtension(ExtensionApp):
             contents.delete_to_trash = self.use_trash
         self.storage_guard = StorageGuard(self)
         contents.register_pre_save_hook(self.storage_guard.check_save)
+        self.storage_guard.guard_copies(contents)
         self._storage_refresh = PeriodicCallback(
             self.storage_guard.refresh, self.storage_refresh_seconds * 1000
         )
