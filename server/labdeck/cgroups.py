@@ -212,7 +212,7 @@ class Cgroups:
             _write(d["pids"] / "pids.max", str(limits.pids))
 
     def read_limits(self, cgroup: Cgroup) -> Limits:
-        """The limits the kernel holds for a cgroup (what tests and `doctor` check)."""
+        """The limits the kernel holds for a cgroup (what the tests check)."""
         d = cgroup.directories
         if self.unified:
             quota, period = (d["unified"] / "cpu.max").read_text().split()

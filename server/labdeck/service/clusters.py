@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from jupyterhub.traitlets import EntryPointType
 from traitlets import Int
 
+from ..capabilities import SPARK
 from ..spark.backend import SparkBackend
 from ..spark.local import LocalSparkBackend
-from ..spark.quota import SPARK_QUOTA
 from ..spark.spec import ClusterSpec
 from .errors import Invalid
 from .models import Resource
@@ -49,10 +49,10 @@ class SparkEndpoint:
 class ClusterManager(ResourceManager):
     """Clusters of all users; limits come from each user's quota (`spark` section)."""
 
-    kind = "cluster"
+    kind = SPARK.ledger_kind
     id_prefix = "c-"
     noun = "cluster"
-    quota = SPARK_QUOTA
+    quota = SPARK.quota
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -64,7 +64,7 @@ class ClusterManager(ResourceManager):
 
     # -- the kind's rules -----------------------------------------------------------------
     def ledger_profile(self, resource: Resource) -> str:
-        return SPARK_QUOTA.name
+        return SPARK.quota.name
 
     def ledger_cores(self, resource: Resource) -> int:
         return self.spec(resource).cores
