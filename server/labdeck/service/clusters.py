@@ -26,6 +26,12 @@ class SparkClusters(ResourceSettings):
         60, help="Shortest idle auto-termination a user may ask for (EMR: 60 s)."
     ).tag(config=True)
 
+    max_sessions_per_cluster = Int(
+        8,
+        help="""Most Livy sessions (each a Spark driver of ~0.5 GB) live at once on one
+        cluster; one more is refused until one ends.""",
+    ).tag(config=True)
+
     backend_class = EntryPointType(
         default_value=LocalSparkBackend,
         klass=SparkBackend,

@@ -59,7 +59,6 @@ ALLOWED_CONF = (
     "spark.task.cpus",
     "spark.python.worker.memory",
 )
-MAX_SESSIONS_PER_CLUSTER = 8
 MAX_DRIVER_MEMORY = 8 * 2**30
 # How a driver's refusals reach the caller (anything else is the driver failing).
 DRIVER_REFUSALS = {400: Invalid, 404: NotFound, 409: Conflict}
@@ -158,7 +157,7 @@ class LivyGateway:
             if livy_name in body:
                 settings[spark_name] = str(body[livy_name])
         live = [s for s in self.sessions(cluster.id) if s.state not in FINAL_STATES]
-        if len(live) >= MAX_SESSIONS_PER_CLUSTER:
+        if len(live) >= self.clusters.settings.max_sessions_per_cluster:
             raise Conflict(
                 f"This cluster already has {len(live)} sessions, the most it takes. "
                 "Delete one (or restart its notebook's kernel) first.",
