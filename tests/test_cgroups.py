@@ -43,7 +43,7 @@ def test_a_process_runs_inside_its_limits_from_its_first_instruction(supervisor,
         assert process.pid in cgroup.pids()
         assert supervisor.cgroups.read_limits(cgroup) == Limits(0.5, 600 * MIB, 64)
         await supervisor.terminate([process], grace=5)
-        supervisor.release(cgroup)
+        await supervisor.release(cgroup)
         return cgroup
 
     cgroup = asyncio.run(scenario())
@@ -62,7 +62,7 @@ def test_a_memory_hog_is_killed_and_reported_as_out_of_memory(supervisor, tmp_pa
             "hog", [sys.executable, "-c", hog], log_path=tmp_path / "hog.log", cgroup=cgroup
         )
         assert await process.wait(60)
-        supervisor.release(cgroup)
+        await supervisor.release(cgroup)
         return process
 
     process = asyncio.run(scenario())
@@ -82,7 +82,7 @@ def test_a_fork_bomb_is_contained_and_a_stop_leaves_nothing(supervisor, tmp_path
         pids = cgroup.pids()
         assert 2 < len(pids) <= 32
         await supervisor.terminate([process], grace=2)
-        supervisor.release(cgroup)
+        await supervisor.release(cgroup)
         return pids
 
     pids = asyncio.run(scenario())
@@ -103,7 +103,7 @@ def test_a_detached_process_does_not_outlive_its_session(supervisor, tmp_path):
         wait_for(lambda: session_of(escaped) == escaped, 10, 0.01, "setsid to run")
         await supervisor.terminate([process], grace=2)
         assert alive(escaped)  # its own session: the group's signal did not reach it
-        supervisor.release(cgroup)
+        await supervisor.release(cgroup)
         return escaped
 
     assert not alive(asyncio.run(scenario()))

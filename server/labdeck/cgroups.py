@@ -7,10 +7,10 @@ of the `cpu`, `memory` and `pids` hierarchies. Where neither is writable (not ro
 locked-down container) `Cgroups.available()` says why and nothing is limited.
 """
 
+import asyncio
 import contextlib
 import os
 import signal
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,23 +90,28 @@ class Cgroup:
             return _counter(control, "oom_kill") > 0
         return int((memory / "memory.failcnt").read_text()) > 0
 
-    def kill(self) -> None:
-        """SIGKILL everything in it, processes that detached themselves included."""
+    def signal_all(self) -> bool:
+        """SIGKILL everything in it now; whether anything was left to kill."""
         kill_file = self.directories.get("unified", Path("/nonexistent")) / "cgroup.kill"
         if kill_file.exists():
             _write(kill_file, "1")
+        left = self.pids()
+        for pid in left:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        return bool(left)
+
+    async def release(self) -> None:
+        """Kill everything in it (detached processes too), then remove it."""
         for _ in range(KILL_ROUNDS):
-            left = self.pids()
-            if not left:
-                return
-            for pid in left:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            time.sleep(0.01)  # a forking loop may have made new ones meanwhile
+            if not self.signal_all():
+                break
+            await asyncio.sleep(0.01)  # a forking loop may have made new ones meanwhile
+        self.remove()
 
     def remove(self) -> None:
         """Remove it once empty. The kernel refuses while a process is left: then it
-        stays, and is replaced when a cgroup of its name is made again."""
+        stays, and is taken over when a cgroup of its name is made again."""
         self.oom_killed()
         for directory in self.directories.values():
             with contextlib.suppress(OSError):
@@ -167,18 +172,17 @@ class Cgroups:
         return Cgroup(name, directories, self.unified)
 
     def create(self, name: str, limits: Limits) -> Cgroup:
-        """A new cgroup with these limits (an old one of the same name is replaced)."""
+        """A new cgroup with these limits (an old one of the same name is taken over)."""
         reason = self.available()
         if reason is not None:
             raise CgroupError(reason)
         directories = {key: parent / name for key, parent in self._parents().items()}
         cgroup = Cgroup(name, directories, self.unified)
-        if any(d.exists() for d in directories.values()):
-            cgroup.kill()
-            cgroup.remove()
+        # one left behind (its removal refused while a process was in it) is taken over
+        cgroup.signal_all()
         try:
             for directory in directories.values():
-                directory.mkdir()
+                directory.mkdir(exist_ok=True)
             self._limit(cgroup, limits)
         except OSError as e:
             cgroup.remove()

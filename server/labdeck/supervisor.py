@@ -46,21 +46,25 @@ KILL_WAIT_SECONDS = 5.0
 ReadyCheck = Callable[[], Awaitable[bool]]
 
 
-def read_start_time(pid: int) -> int | None:
-    """When the kernel started pid (clock ticks since boot), or None if there is no pid."""
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name (state first), or None."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     # the command name may hold spaces and parentheses: fields start after the last ')'
-    return int(stat.rsplit(")", 1)[1].split()[19])
+    return stat.rsplit(")", 1)[1].split()
+
+
+def read_start_time(pid: int) -> int | None:
+    """When the kernel started pid (clock ticks since boot), or None if there is no pid."""
+    fields = _stat(pid)
+    return int(fields[19]) if fields else None
 
 
 def _state(pid: int) -> str | None:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return None
+    fields = _stat(pid)
+    return fields[0] if fields else None
 
 
 @dataclass(frozen=True)
@@ -308,11 +312,10 @@ class Supervisor:
         """The cgroup made by `limit` before a restart, if limits are enforced."""
         return self.cgroups.existing(name) if self.limits_enforced else None
 
-    def release(self, cgroup: Cgroup | None) -> None:
+    async def release(self, cgroup: Cgroup | None) -> None:
         """Kill whatever is left in a cgroup (detached processes too), then remove it."""
         if cgroup is not None:
-            cgroup.kill()
-            cgroup.remove()
+            await cgroup.release()
 
     async def start(
         self,

@@ -187,7 +187,7 @@ class LabdeckSpawner(SimpleLocalProcessSpawner):
             await self._wait_until_answering(*address)
             return address
         except Exception:
-            self._release_cgroup()
+            await self._release_cgroup()
             await self._end_session("crash")
             raise
 
@@ -219,11 +219,10 @@ class LabdeckSpawner(SimpleLocalProcessSpawner):
             self.proc.stdin.write(b"go\n")
         return address
 
-    def _release_cgroup(self) -> None:
+    async def _release_cgroup(self) -> None:
         """Kill whatever is left of the session (detached processes too)."""
         if self.cgroup is not None:
-            self.cgroup.kill()
-            self.cgroup.remove()
+            await self.cgroup.release()
 
     @property
     def system_user(self) -> str:
@@ -292,7 +291,7 @@ class LabdeckSpawner(SimpleLocalProcessSpawner):
         if status is not None and not self._stopping:
             # the server died without being asked to: the memory limit, or a crash
             oom = self.cgroup is not None and self.cgroup.oom_killed()
-            self._release_cgroup()
+            await self._release_cgroup()
             await self._end_session("out_of_memory" if oom else "crash")
         return status
 
@@ -313,7 +312,7 @@ class LabdeckSpawner(SimpleLocalProcessSpawner):
         self._stopping = True
         try:
             await super().stop(now=now)
-            self._release_cgroup()
+            await self._release_cgroup()
         finally:
             self._stopping = False
         await self._end_session("user")

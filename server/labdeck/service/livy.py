@@ -113,11 +113,15 @@ class LivyGateway:
             )
         return driver
 
-    def _ended_why(self, session: LivySession) -> str:
+    async def _ended(self, session: LivySession, reason: str = "The Spark driver exited.") -> None:
+        """The driver exited on its own: say why, and remove what is left of it."""
         driver = self._driver(session)
         if driver is not None and driver.out_of_memory():
-            return "The Spark driver ran out of memory: ask for less with driverMemory."
-        return "The Spark driver exited."
+            reason = "The Spark driver ran out of memory: ask for less with driverMemory."
+        self._update(session.id, state="dead", reason=reason)
+        self._drivers.pop(session.id, None)
+        if driver is not None:
+            await self.supervisor.release(driver.cgroup)
 
     def _driver_running(self, session: LivySession) -> bool:
         driver = self._driver(session)
@@ -340,11 +344,11 @@ class LivyGateway:
                 and session.process
                 and not self._driver_running(session)
             ):
-                self._update(session.id, state="dead", reason=self._ended_why(session))
+                await self._ended(session)
                 return "dead"
             return session.state
         if not self._driver_running(session):
-            self._update(session.id, state="dead", reason=self._ended_why(session))
+            await self._ended(session)
             return "dead"
         try:
             status = await self.driver(session, "GET", "/status")
@@ -403,7 +407,7 @@ class LivyGateway:
             if not clean:
                 await self.supervisor.terminate([driver])
         if driver is not None:
-            self.supervisor.release(driver.cgroup)
+            await self.supervisor.release(driver.cgroup)
         self._drivers.pop(session.id, None)
         with self.db.session() as db:
             row = db.get(LivySession, session.id)
@@ -448,6 +452,6 @@ class LivyGateway:
             if session.state in FINAL_STATES:
                 continue
             if not self._driver_running(session):
-                self._update(session.id, state="dead", reason="Lost while labdeck restarted.")
+                await self._ended(session, "Lost while labdeck restarted.")
             elif session.state == "starting":
                 await self.delete(session, "Interrupted while starting by a labdeck restart.")

@@ -52,14 +52,13 @@ class LocalSparkBackend(SparkBackend):
         self.master_port: int | None = None
         self.webui_port: int | None = None
         self.processes: list[Supervised] = []
-        self._records: list[ProcessRecord] = []
         self.cgroup: Cgroup | None = None
         # Spark's RPC secret: only the cluster's own JVMs and labdeck's drivers have it
         self.secret: str | None = None
 
     # -- state ------------------------------------------------------------------------------
     def get_state(self) -> dict:
-        records = [p.record for p in self.processes] or self._records
+        records = [p.record for p in self.processes]
         return {
             "master_port": self.master_port,
             "webui_port": self.webui_port,
@@ -72,14 +71,13 @@ class LocalSparkBackend(SparkBackend):
         self.master_port = state.get("master_port")
         self.webui_port = state.get("webui_port")
         self.secret = state.get("secret")
-        self._records = [ProcessRecord.from_json(p) for p in state.get("processes", [])]
         if state.get("cgroup"):
             self.cgroup = self.supervisor.find_limit(state["cgroup"])
         self.processes = [
             self.supervisor.adopt(
                 record, self.work_dir / "logs" / f"{record.name}.log", self.cgroup
             )
-            for record in self._records
+            for record in map(ProcessRecord.from_json, state.get("processes", []))
         ]
 
     def limits(self) -> Limits:
@@ -230,4 +228,4 @@ class LocalSparkBackend(SparkBackend):
         """Stop workers, then the master; whatever does not stop in time is killed, and
         so is anything left in the cluster's cgroup."""
         await self.supervisor.terminate(reversed(self.processes))
-        self.supervisor.release(self.cgroup)
+        await self.supervisor.release(self.cgroup)
