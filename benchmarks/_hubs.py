@@ -5,11 +5,14 @@ find (and end, by pid) anything a hub's own shutdown missed.
 """
 
 import os
+import pwd
+import secrets
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -27,6 +30,9 @@ STOP_TIMEOUT = 60
 HUB_STOP_TIMEOUT = 60
 # How often a waiting spawn also asks the hub whether the spawn failed.
 SPAWN_CHECK_SECONDS = 1.0
+# As root labdeck runs each user's code as an OS account of its own: this run's accounts
+# share a prefix, and go when it ends.
+ACCOUNT_PREFIX = f"ldb{secrets.token_hex(2)}-"
 
 
 class BenchmarkError(Exception):
@@ -97,16 +103,28 @@ def launch(cmd: list[str], workdir: Path, log_path: Path) -> subprocess.Popen:
         )
 
 
-def launch_labdeck_hub(workdir: Path) -> Hub:
+def make_root(prefix: str) -> Path:
+    """The run's temp dir; every user account passes through it to its home."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    root.chmod(0o711)
+    return root
+
+
+def launch_labdeck_hub(workdir: Path, config: str = "", name: str = "labdeck") -> Hub:
+    """`labdeck up` on its defaults, plus `config` (an admin's override file)."""
     port = free_port()
     state_dir = workdir / "state"
+    config_d = state_dir / "jupyterhub_config.d"
+    config_d.mkdir(parents=True)
+    prefix = f"c.LabdeckSpawner.system_user_prefix = {ACCOUNT_PREFIX!r}\n"
+    (config_d / "benchmark.py").write_text(prefix + config)
     cmd = [str(VENV_BIN / "labdeck"), "up", "--ip", "127.0.0.1", "--port", str(port)]
     cmd += ["--state-dir", str(state_dir)]
     log_path = workdir / "labdeck.log"
     process = launch(cmd, workdir, log_path)
     token_file = state_dir / "admin-token"
     return Hub(
-        "labdeck",
+        name,
         f"http://127.0.0.1:{port}/",
         process,
         workdir,
@@ -296,6 +314,9 @@ def clean_up(root: Path, hubs: list[Hub], keep: bool = False) -> None:
         stop_hub(hub)
     # Belt and braces: nothing this run started may outlive it.
     end_processes(pids_running_under(root))
+    for account in pwd.getpwall():
+        if account.pw_name.startswith(ACCOUNT_PREFIX):
+            subprocess.run(["userdel", account.pw_name], check=False, capture_output=True)
     if keep:
         print(f"kept {root}", file=sys.stderr)
     else:

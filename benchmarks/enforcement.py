@@ -40,7 +40,6 @@ import math
 import os
 import re
 import sys
-import tempfile
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -55,6 +54,7 @@ from _hubs import (
     clean_up,
     create_user,
     launch_labdeck_hub,
+    make_root,
     report_failure,
     spawn_and_wait,
     wait_until_hub_ready,
@@ -414,7 +414,7 @@ def write_json(path: Path, args: argparse.Namespace, results: dict, summary: dic
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    root = Path(tempfile.mkdtemp(prefix="labdeck-enforcement-bench-"))
+    root = make_root("labdeck-enforcement-bench-")
     hubs: list[Hub] = []
     try:
         results, loads = run(args, root, hubs)

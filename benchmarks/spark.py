@@ -51,14 +51,15 @@ or a wrong result, a process left running after a DELETE answered).
 """
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
 import signal
+import sqlite3
 import statistics
 import subprocess
 import sys
-import tempfile
 import textwrap
 import threading
 import time
@@ -76,11 +77,13 @@ from _hubs import (
     free_port,
     is_running,
     launch_labdeck_hub,
+    make_root,
     pids_running_under,
     report_failure,
     restore_default_signals,
     wait_until_hub_ready,
 )
+from labdeck.spark.ui_auth import ui_headers
 
 SERVICE_API = "services/labdeck/api/v1/"
 USER = "sparkbench"
@@ -239,13 +242,6 @@ def pids_with(*markers: str) -> list[int]:
     return found
 
 
-def arg_after(pid: int, flag: str) -> str:
-    args = cmdline(pid)
-    if flag not in args:
-        raise BenchmarkError(f"process {pid} has no {flag} in its command line")
-    return args[args.index(flag) + 1]
-
-
 def memory(pids: list[int]) -> dict:
     """Summed PSS and RSS in MiB (smaps_rollup), and how many processes."""
     pss = rss = 0
@@ -262,9 +258,12 @@ def memory(pids: list[int]) -> dict:
     return {"pss_mib": pss / 1024, "rss_mib": rss / 1024, "processes": counted}
 
 
-def master_status(webui_port: int) -> dict | None:
+def master_status(webui_port: int, secret: str | None = None) -> dict | None:
+    """A master's JSON view; a labdeck cluster's UI asks for a token of its key."""
     try:
-        response = requests.get(f"http://127.0.0.1:{webui_port}/json/", timeout=2)
+        response = requests.get(
+            f"http://127.0.0.1:{webui_port}/json/", headers=ui_headers(secret), timeout=2
+        )
         return response.json() if response.status_code == 200 else None
     except (requests.RequestException, ValueError):
         return None
@@ -284,11 +283,12 @@ def wait_for(condition, timeout: float, what: str, poll: float = POLL_SECONDS):
     raise BenchmarkError(f"{what} did not happen within {timeout:.0f} s")
 
 
-def wait_no_applications(webui_port: int, executor_parent: int) -> None:
+def wait_no_applications(cluster: dict) -> None:
     """The cluster's core is free again: no application, no executor process."""
+    executor_parent = cluster["pids"]["worker"]
 
     def free() -> bool:
-        status = master_status(webui_port)
+        status = master_status(cluster["webui_port"], cluster.get("secret"))
         executors = [p for p in descendants(executor_parent) if is_running(p)]
         return status is not None and not status.get("activeapps") and not executors
 
@@ -368,14 +368,27 @@ def start_labdeck_cluster(lab: Labdeck, name: str) -> dict:
     if cluster.get("workers_alive") != 1:
         raise BenchmarkError(f"cluster {cluster_id} is RUNNING without its worker: {cluster}")
     pids = cluster_processes(cluster_id)
+    state = backend_state(lab, cluster_id)
     return {
         "id": cluster_id,
         "seconds": seconds,
         "pids": pids,
-        "master_url": f"spark://127.0.0.1:{arg_after(pids['master'], '--port')}",
-        "webui_port": int(arg_after(pids["master"], "--webui-port")),
+        "master_url": f"spark://127.0.0.1:{state['master_port']}",
+        "webui_port": state["webui_port"],
+        # the cluster's spark.authenticate secret: the baseline driver joins with it
+        "secret": state["secret"],
         "memory": memory(list(pids.values())),
     }
+
+
+def backend_state(lab: Labdeck, cluster_id: str) -> dict:
+    """Ports and secret of a labdeck cluster, as its service saved them (we are root)."""
+    database = sqlite3.connect(lab.state_dir / "service" / "labdeck.sqlite")
+    with contextlib.closing(database):
+        row = database.execute(
+            "SELECT backend_state FROM resources WHERE id = ?", (cluster_id,)
+        ).fetchone()
+    return json.loads(row[0])
 
 
 def delete_labdeck_cluster(lab: Labdeck, cluster: dict) -> float:
@@ -560,7 +573,7 @@ def measure_livy(lab: Labdeck, cluster: dict, statements: int, poll: float) -> d
     left = pids_with(DRIVER_MARK, f"/{cluster['id']}/sessions/{session_id}/")
     if left:
         raise BenchmarkError(f"session {session_id} was deleted but its driver runs: {left}")
-    wait_no_applications(cluster["webui_port"], cluster["pids"]["worker"])
+    wait_no_applications(cluster)
     return result
 
 
@@ -689,6 +702,9 @@ def measure_plain_session(
         "pause": PLAIN_PAUSE_SECONDS,
     }
     env = dict(os.environ, SPARK_LOCAL_IP="127.0.0.1", PYSPARK_PYTHON=sys.executable)
+    if cluster.get("secret"):  # as labdeck's drivers join it: the secret in the environment
+        config["conf"]["spark.authenticate"] = "true"
+        env["_SPARK_AUTH_SECRET"] = cluster["secret"]
     for name in ("SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED", "SPARK_API_MODE"):
         env.pop(name, None)
     log = (directory / "driver.log").open("wb")
@@ -743,7 +759,7 @@ def measure_plain_session(
             end_processes([process.pid, *descendants(process.pid)])
     if process.returncode != 0:
         raise BenchmarkError(f"the plain PySpark session exited with {process.returncode}")
-    wait_no_applications(cluster["webui_port"], cluster["pids"]["worker"])
+    wait_no_applications(cluster)
     return result
 
 
@@ -1037,7 +1053,7 @@ def write_json(path: Path, args, reps: list[dict], summary: dict, loads: dict) -
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    root = Path(tempfile.mkdtemp(prefix="labdeck-spark-bench-"))
+    root = make_root("labdeck-spark-bench-")
     hubs: list[Hub] = []
     started: list[int] = []  # baseline processes, by pid
     began = time.monotonic()

@@ -28,7 +28,6 @@ import os
 import secrets
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -44,6 +43,7 @@ from _hubs import (
     free_port,
     launch,
     launch_labdeck_hub,
+    make_root,
     report_failure,
     spawn_and_wait,
     stop_and_wait,
@@ -201,7 +201,7 @@ def run(args: argparse.Namespace, root: Path, hubs: list[Hub]) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    root = Path(tempfile.mkdtemp(prefix="labdeck-spawn-bench-"))
+    root = make_root("labdeck-spawn-bench-")
     hubs: list[Hub] = []
     try:
         scenarios = run(args, root, hubs)

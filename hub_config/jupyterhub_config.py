@@ -11,7 +11,7 @@
 #   c.RuntimeProfiles.profiles = [...]
 from pathlib import Path
 
-from labdeck.hub.configurer import apply_defaults, share_with_service
+from labdeck.hub.configurer import apply_defaults, share_with_service, warn_if_isolation_off
 from labdeck.hub.settings import HubSettings
 
 settings = HubSettings.from_env()
@@ -20,4 +20,5 @@ apply_defaults(c, settings)
 for override in sorted(Path(settings.state.config_d).glob("*.py")):
     load_subconfig(str(override))
 
+warn_if_isolation_off(c)
 share_with_service(c)

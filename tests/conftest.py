@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 from browser_support import CHROMIUM, CHROMIUM_ARGS
-from labdeck_process import Labdeck, alive
+from labdeck_process import Labdeck, alive, remove_accounts, remove_tree, traversable_dir
 from playwright.sync_api import sync_playwright
 
 _user_numbers = itertools.count(1)
@@ -20,33 +20,45 @@ c.SparkClusters.check_interval_seconds = 1
 """
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _accounts():
+    """The OS accounts this run's hubs made for their users go when the run ends."""
+    yield
+    remove_accounts()
+
+
 @pytest.fixture(scope="session")
-def labdeck(tmp_path_factory):
-    """A real `labdeck up` (hub, proxy, service) on a free port, shared by the session.
+def labdeck():
+    """A real `labdeck up` (hub, proxy, service) on a free port, shared by the session,
+    on its defaults: as root, each user's code runs as an OS account of its own.
 
     Two GPU ids are configured (there is no GPU here: what is checked is what each
     session is given).
     """
+    parent = traversable_dir()
     instance = Labdeck(
-        tmp_path_factory.mktemp("labdeck") / "state",
+        parent / "state",
         extra_args=["--gpus", "0,1"],
         config=FAST_CONFIG,
     ).start()
     yield instance
     code = instance.stop()
     assert code == 0, instance.log()
+    remove_tree(parent)
 
 
 @pytest.fixture
-def fresh(tmp_path):
+def fresh():
     """Start a labdeck of the test's own (not the shared one); stopped and checked at the end.
 
-    state_dir= puts its state elsewhere than the test's private tmp_path.
+    Its state goes in a folder of the test's own that every account may pass through;
+    state_dir= puts it elsewhere (a second start on the same state: a restart).
     """
+    parent = traversable_dir()
     instances = []
 
     def start(state_dir=None, **kwargs) -> Labdeck:
-        instance = Labdeck(state_dir or tmp_path / "state", **kwargs).start()
+        instance = Labdeck(state_dir or parent / "state", **kwargs).start()
         instances.append(instance)
         return instance
 
@@ -56,6 +68,7 @@ def fresh(tmp_path):
         if instance.proc.poll() is None:
             assert instance.stop() == 0
         assert [pid for pid in started if alive(pid)] == []
+    remove_tree(parent)
 
 
 @pytest.fixture

@@ -2,9 +2,13 @@
 
 import itertools
 import os
+import pwd
+import secrets
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -14,6 +18,27 @@ from labdeck.net import free_port
 READY_TIMEOUT = 120
 _runs = itertools.count(1)
 LABDECK = str(Path(sys.executable).with_name("labdeck"))
+# As root each hub user's code runs as an OS account of its own (the default): this
+# run's accounts share a prefix, so they are told from the machine's and removed after.
+ACCOUNT_PREFIX = f"ldt{secrets.token_hex(2)}-"
+
+
+def traversable_dir(prefix: str = "labdeck-") -> Path:
+    """A fresh folder every account may pass through (not list), as a state dir's parent
+    must be; pytest's own tmp dirs are private to root."""
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    path.chmod(0o711)
+    return path
+
+
+def remove_accounts(prefix: str = ACCOUNT_PREFIX) -> None:
+    for account in pwd.getpwall():
+        if account.pw_name.startswith(prefix):
+            subprocess.run(["userdel", account.pw_name], check=False, capture_output=True)
+
+
+def remove_tree(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def descendants(pid: int) -> set[int]:
@@ -60,12 +85,23 @@ def wait_for(condition, timeout: float, interval: float = 0.1, message: str = "c
 class Labdeck:
     """One `labdeck up` process on a free port with its own state dir."""
 
-    def __init__(self, state_dir: Path, port: int | None = None, extra_args=(), config: str = ""):
+    def __init__(
+        self,
+        state_dir: Path,
+        port: int | None = None,
+        extra_args=(),
+        config: str = "",
+        user: str | None = None,
+    ):
+        """user= runs `labdeck up` as that OS account instead of root."""
         self.state_dir = state_dir
+        self.user = user
+        # admins' override files, as documented: loaded after labdeck's defaults
+        config_d = state_dir / "jupyterhub_config.d"
+        config_d.mkdir(parents=True, exist_ok=True)
+        prefix = f"c.LabdeckSpawner.system_user_prefix = {ACCOUNT_PREFIX!r}\n"
+        (config_d / "accounts.py").write_text(prefix)
         if config:
-            # an admin's override file, as documented: loaded after labdeck's defaults
-            config_d = state_dir / "jupyterhub_config.d"
-            config_d.mkdir(parents=True, exist_ok=True)
             (config_d / "tests.py").write_text(config)
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -77,6 +113,12 @@ class Labdeck:
     def start(self) -> "Labdeck":
         log = open(self.log_path, "ab")
         self._log = log
+        account = {}
+        if self.user:
+            owner = pwd.getpwnam(self.user)
+            for path in (self.state_dir, *self.state_dir.rglob("*"), self.log_path):
+                os.chown(path, owner.pw_uid, owner.pw_gid)
+            account = dict(user=owner.pw_uid, group=owner.pw_gid, extra_groups=[])
         self.proc = subprocess.Popen(
             [
                 LABDECK,
@@ -87,6 +129,7 @@ class Labdeck:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            **account,
         )
         wait_for(self._ready, READY_TIMEOUT, 0.2, f"labdeck up on port {self.port}")
         return self

@@ -14,15 +14,21 @@ from browser_support import (
     start_from_spawn_page,
     wait_for_lab,
 )
+from login_support import invite, set_password
 from playwright.sync_api import expect
 
 
-def test_a_new_user_logs_in_and_sees_the_labdeck_sidebar(labdeck, browser):
+def test_a_new_user_follows_an_invite_link_and_sees_the_labdeck_sidebar(labdeck, browser):
     name = "student"
-    labdeck.hub_api("POST", f"/users/{name}")  # added by the admin
+    labdeck.hub_api("POST", f"/users/{name}")  # added by the admin...
+    link = invite(labdeck, name)["url"]  # ...who sends them this link
     page = new_page(browser)
     try:
-        log_in(page, labdeck, name, "first-use-password")  # first login sets the password
+        page.goto(link)
+        expect(page.locator(".auth-form-header")).to_have_text(f"Welcome, {name}")
+        page.fill("#password_input", "chosen-on-the-link")
+        page.fill("#password_again_input", "chosen-on-the-link")
+        page.click("#invite_submit")  # and they are logged in
         start_from_spawn_page(page, labdeck, name)  # the default runtime: CPU
         wait_for_lab(page, name)
         open_sidebar(page)
@@ -43,6 +49,7 @@ def test_a_new_user_logs_in_and_sees_the_labdeck_sidebar(labdeck, browser):
 def test_the_service_accepts_the_browser_cookie_after_hub_login(labdeck, browser):
     name = "cookieuser"
     labdeck.hub_api("POST", f"/users/{name}")
+    set_password(labdeck, name, "another-password")
     context = browser.new_context()
     page = context.new_page()
     try:
@@ -66,8 +73,12 @@ def test_a_wrong_password_is_refused(labdeck, browser):
     labdeck.hub_api("POST", "/users/carol")
     page = browser.new_page()
     try:
+        # no password yet: the first to try does not get to choose it
         log_in(page, labdeck, "carol", "carols-password")
-        page.wait_for_url("**/hub/**")
+        expect(page.locator(".login_error")).to_contain_text("Ask your admin for an invite link")
+        set_password(labdeck, "carol", "carols-password")
+        log_in(page, labdeck, "carol", "carols-password")
+        page.wait_for_url("**/hub/spawn**")
         page.context.clear_cookies()
         log_in(page, labdeck, "carol", "not-carols-password")
         expect(page.locator(".login_error")).to_have_text("Invalid username or password")

@@ -14,6 +14,7 @@ from browser_support import (
     start_from_spawn_page,
     wait_for_lab,
 )
+from login_support import set_password
 from playwright.sync_api import expect
 
 
@@ -24,6 +25,7 @@ def me(labdeck, token):
 def test_choose_gpu_on_the_spawn_page_and_see_the_countdown_and_warnings(labdeck, browser):
     name = "gpustudent"
     token = labdeck.create_user(name)
+    set_password(labdeck, name, "gpu-student-pw")
     page = new_page(browser)
     try:
         log_in(page, labdeck, name, "gpu-student-pw")
@@ -57,6 +59,7 @@ def test_a_refusal_is_explained_on_the_spawn_page(labdeck, browser):
     name = "nobudget"
     labdeck.create_user(name)
     labdeck.set_quota(name, {"cpu": {"daily_seconds": 0}})
+    set_password(labdeck, name, "no-budget-pw")
     page = new_page(browser)
     try:
         log_in(page, labdeck, name, "no-budget-pw")
@@ -71,6 +74,7 @@ def test_storage_use_is_shown_in_the_lab(labdeck, browser):
     name = "storagestudent"
     labdeck.create_user(name)
     labdeck.set_quota(name, {"storage_bytes": 2_000_000_000})
+    set_password(labdeck, name, "storage-student-pw")
     page = new_page(browser)
     try:
         log_in(page, labdeck, name, "storage-student-pw")

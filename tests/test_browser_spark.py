@@ -9,6 +9,7 @@ from browser_support import (
     start_from_spawn_page,
     wait_for_lab,
 )
+from login_support import set_password
 from playwright.sync_api import expect
 from spark_support import processes_named
 
@@ -18,6 +19,7 @@ SPARK_TIMEOUT_MS = 150_000
 def test_create_connect_and_query_from_a_pyspark_notebook(labdeck, browser):
     name = "sparkstudent"
     labdeck.create_user(name)
+    set_password(labdeck, name, "spark-student-pw")
     page = new_page(browser, height=1000)
     try:
         log_in(page, labdeck, name, "spark-student-pw")

@@ -50,6 +50,7 @@ def test_state_lives_in_the_state_dir(tmp_path):
     assert c.JupyterHub.cookie_secret_file == str(tmp_path / "hub" / "jupyterhub_cookie_secret")
     assert c.LabdeckSpawner.home_dir_template == str(tmp_path / "homes" / "{username}")
     assert c.FirstUseAuthenticator.dbm_path == str(tmp_path / "hub" / "passwords.dbm")
+    assert c.LabdeckAuthenticator.invites_path == str(tmp_path / "hub" / "invites.json")
 
 
 def test_admin_token_file_becomes_an_admin_user_token(tmp_path):

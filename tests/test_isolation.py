@@ -1,16 +1,18 @@
-"""Isolation mode: each hub user's server runs as an OS account of its own (CI runs as root)."""
+"""Isolation, the default as root: each hub user's code runs as an OS account of its own.
+
+CI runs as root, so every test of the suite runs this way; these tests check the
+isolation itself.
+"""
 
 import os
 import pwd
-import secrets
-import shutil
 import stat
 import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
 from labdeck.hub.system_users import system_user_name
+from labdeck_process import ACCOUNT_PREFIX as PREFIX
 from labdeck_process import server_environment
 from spark_support import (
     create_cluster,
@@ -20,27 +22,11 @@ from spark_support import (
     wait_state,
 )
 
-PREFIX = f"ldt{secrets.token_hex(2)}-"  # this run's accounts, removed afterwards
-
-
-ISOLATION = f"""
-c.LabdeckSpawner.isolation = True
-c.LabdeckSpawner.system_user_prefix = {PREFIX!r}
-"""
-
 
 @pytest.fixture
 def isolated(fresh):
-    # pytest's own tmp dirs are private to root: the accounts could not reach their homes
-    parent = Path(tempfile.mkdtemp(prefix="labdeck-isolation-", dir="/tmp"))
-    parent.chmod(0o711)
-    labdeck = fresh(state_dir=parent / "state", config=ISOLATION)
-    yield labdeck
-    assert labdeck.stop() == 0  # before removing the accounts and their homes
-    for account in pwd.getpwall():
-        if account.pw_name.startswith(PREFIX):
-            subprocess.run(["userdel", account.pw_name], check=False, capture_output=True)
-    shutil.rmtree(parent, ignore_errors=True)
+    """A labdeck on its defaults (nothing configured about isolation)."""
+    return fresh()
 
 
 def save_secret(labdeck, name: str, token: str) -> Path:
@@ -94,12 +80,27 @@ def test_each_user_runs_as_their_own_account_with_a_private_home(isolated):
 
 
 def test_a_private_state_dir_is_refused_with_a_reason(fresh, tmp_path):
-    labdeck = fresh(config=ISOLATION)  # under pytest's private tmp dir
+    labdeck = fresh(state_dir=tmp_path / "state")  # under pytest's private tmp dir
+    # said at start, before anyone tries
+    assert (
+        "labdeck: /tmp/pytest-of-root is private (no o+x): "
+        "the users' accounts cannot reach their homes" in labdeck.log()
+    )
     labdeck.create_user("kim")
     response = labdeck.spawn("kim")
     assert response.status_code == 500
     assert "could not be prepared" in response.json()["message"]
     assert "is private (no o+x)" in labdeck.log()
+
+
+def test_turning_isolation_off_is_warned_about_and_runs_as_root(fresh):
+    labdeck = fresh(config="c.LabdeckSpawner.isolation = False\n")
+    assert "WARNING: c.LabdeckSpawner.isolation = False" in labdeck.log()
+    labdeck.create_user("ned")
+    labdeck.start_server("ned")
+    assert server_uid(labdeck, "ned") == 0
+    with pytest.raises(KeyError):
+        pwd.getpwnam(system_user_name(PREFIX, "ned"))
 
 
 def test_account_names_are_valid_and_distinct():

@@ -1,6 +1,7 @@
 """`labdeck up` as an operator sees it: first start, stop, restart, port clash."""
 
 import os
+import pwd
 import signal
 import socket
 import stat
@@ -23,6 +24,18 @@ def test_stop_ends_hub_proxy_service_and_user_servers(fresh, sig):
     assert [pid for pid in started if alive(pid)] == []
     with pytest.raises(requests.ConnectionError):
         requests.get(labdeck.url + "/hub/api/", timeout=2)
+
+
+def test_as_another_user_everything_runs_as_that_account_and_up_says_so(fresh):
+    labdeck = fresh(user="nobody")
+    assert (
+        "labdeck: running as nobody: every session runs as this account; "
+        "start as root for per-user isolation"
+    ) in labdeck.log()
+    labdeck.create_user("sam")
+    labdeck.start_server("sam")
+    pid = labdeck.hub_api("GET", "/users/sam")["servers"][""]["state"]["pid"]
+    assert os.stat(f"/proc/{pid}").st_uid == pwd.getpwnam("nobody").pw_uid
 
 
 def test_first_start_writes_private_admin_token_and_password(fresh):

@@ -2,15 +2,14 @@
 cgroups, v1 here): the kernel holds the profile's numbers, nothing the student started
 outlives the session, and a session the memory limit ends is recorded as out of memory."""
 
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import requests
 from conftest import FAST_CONFIG
-from labdeck_process import alive, wait_for
+from labdeck_process import Labdeck, alive, remove_tree, traversable_dir, wait_for
+from login_support import logged_in, set_password
 
 TINY = (
     FAST_CONFIG
@@ -25,26 +24,12 @@ MIB = 2**20
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    from labdeck_process import Labdeck
-
-    instance = Labdeck(tmp_path_factory.mktemp("limits") / "state", config=TINY).start()
+def lab():
+    parent = traversable_dir()
+    instance = Labdeck(parent / "state", config=TINY).start()
     yield instance
     assert instance.stop() == 0
-
-
-def logged_in(labdeck, name: str, password: str) -> requests.Session:
-    """A browser-like session of the user, logged in through the hub's login form."""
-    session = requests.Session()
-    form = session.get(labdeck.url + "/hub/login").text
-    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', form).group(1)
-    response = session.post(
-        labdeck.url + "/hub/login",
-        data={"username": name, "password": password, "_xsrf": xsrf},
-        allow_redirects=False,
-    )
-    assert response.status_code == 302, response.text
-    return session
+    remove_tree(parent)
 
 
 def server_pid(labdeck, name: str) -> int:
@@ -106,6 +91,7 @@ def test_a_session_killed_by_its_memory_limit_ends_as_out_of_memory(lab):
         assert entry["end_reason"] == "out_of_memory"
         assert not alive(pid)
         # and the spawn page says why, before the next runtime is chosen
+        set_password(lab, "bea", "bea-first-password")
         page = logged_in(lab, "bea", "bea-first-password").get(lab.url + "/hub/spawn/bea")
         assert page.status_code == 200
         assert "used more memory than its runtime allows" in page.text

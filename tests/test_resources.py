@@ -92,7 +92,9 @@ def make(tmp_path):
     def manager() -> Sleepers:
         # a new manager on the same database is what a restarted service has
         return Sleepers(
-            Platform(db, Ledger(db), Supervisor(LOG), UserAccounts(), LOG, now=clock),
+            Platform(
+                db, Ledger(db), Supervisor(LOG), UserAccounts(isolation=False), LOG, now=clock
+            ),
             ResourceSettings(check_interval_seconds=3600),
             SleepBackend,
             tmp_path / "work",

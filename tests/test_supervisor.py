@@ -17,6 +17,7 @@ from labdeck.supervisor import (
     end_pids,
     file_exists,
     http_answers,
+    read_own_text,
     tail_lines,
 )
 from labdeck_process import alive
@@ -194,6 +195,28 @@ def test_tail_lines_reads_only_the_end_of_a_long_log(tmp_path):
     tail = tail_lines(log, max_bytes=100)
     assert tail[-1] == "line 9999" and len(tail) < 12 and tail[0].startswith("line ")
     assert tail_lines(tmp_path / "missing.log") == []
+
+
+def test_files_a_users_account_planted_are_neither_read_nor_written(tmp_path):
+    """Logs and ready files live in folders the user's account owns: a symlink or a FIFO
+    put there must not make the service read or write a file of the user's choosing, or
+    hang."""
+    secret = tmp_path / "secret"
+    secret.write_text("root only\n")
+    (tmp_path / "link.log").symlink_to(secret)
+    os.mkfifo(tmp_path / "fifo.log")
+    assert tail_lines(tmp_path / "link.log") == []
+    assert tail_lines(tmp_path / "fifo.log") == []
+    with pytest.raises(OSError):
+        read_own_text(tmp_path / "link.log")
+
+    async def start_logging_to(name: str):
+        await Supervisor(LOG).start("echo", ["echo", "written"], log_path=tmp_path / name)
+
+    for name in ("link.log", "fifo.log"):
+        with pytest.raises(OSError):
+            run(start_logging_to(name))
+    assert secret.read_text() == "root only\n"
 
 
 def test_children_never_inherit_the_services_secrets(tmp_path, monkeypatch):

@@ -1,7 +1,8 @@
 import { Notification } from '@jupyterlab/apputils';
 
+import { ISignal } from '@lumino/signaling';
+
 import { profileDisplayName, remainingMilliseconds } from './format';
-import { LabdeckModel } from './model';
 import {
   announcedSeconds,
   endedKey,
@@ -14,17 +15,60 @@ import {
 import { DEFAULT_WARN_BEFORE_SECONDS, IMe, ISessionInfo } from './tokens';
 
 /**
- * Warns before the session's deadline, once per threshold of
- * `me.warn_before_seconds`, and says when the session has ended.
+ * What a {@link DeadlineNotifier} counts down to, and how it speaks of it:
+ * a lab session's deadline, or the moment a user's running Spark clusters
+ * will have spent their daily core time.
+ */
+export interface ICountdown {
+  /** Keys the thresholds already warned about (a session id, `spark-budget`). */
+  id: string | number;
+  /** Keys the "has ended" notice when that is not `id`. */
+  endedId?: string | number;
+  /** When it reaches zero (ISO 8601). */
+  deadline: string;
+  /** Seconds before the deadline to warn at. */
+  thresholds: readonly number[] | null | undefined;
+  /** The warning that announces `seconds` left. */
+  warning(seconds: number): string;
+  /** The notice once the deadline has passed. */
+  ended(): string;
+}
+
+/**
+ * The countdown of the running session in `me`, `null` without one (or
+ * without a deadline).
+ */
+export function sessionCountdown(me: IMe | null): ICountdown | null {
+  const session = Private.timedSession(me);
+  if (!me || !session?.deadline) {
+    return null;
+  }
+  const profile = profileDisplayName(me.profiles, session.profile);
+  return {
+    id: session.id,
+    deadline: session.deadline,
+    thresholds: me.warn_before_seconds ?? DEFAULT_WARN_BEFORE_SECONDS,
+    warning: seconds =>
+      warningMessage(profile, seconds, session.deadline_reason),
+    ended: () => endedMessage(profile, session.deadline_reason)
+  };
+}
+
+/**
+ * Warns before a deadline, once per threshold (`me.warn_before_seconds`
+ * for the session), and says when it has passed.
  *
- * It checks the live countdown every second (not only when `me` is
+ * It checks the live countdown every second (not only when the model is
  * fetched). What was already announced is kept in `sessionStorage`, keyed
- * by session id and threshold, so reloading the page does not repeat a
- * warning; without storage it is remembered in memory.
+ * by the countdown's id and threshold, so reloading the page does not
+ * repeat a warning; without storage it is remembered in memory.
  */
 export class DeadlineNotifier {
   constructor(options: DeadlineNotifier.IOptions) {
     this._model = options.model;
+    this._countdown =
+      options.countdown ??
+      (() => sessionCountdown(options.model.data as IMe | null));
     this._notify = options.notify ?? DeadlineNotifier.defaultNotify;
     this._storage =
       options.storage === undefined
@@ -51,45 +95,39 @@ export class DeadlineNotifier {
 
   /** Compare the countdown with the thresholds now (the timer calls it). */
   check(): void {
-    const me = this._model.me;
-    const session = me?.session;
-    if (this._isDisposed || !me || !session) {
+    const countdown = this._isDisposed ? null : this._countdown();
+    if (!countdown) {
       return;
     }
-    const remainingMs = remainingMilliseconds(session.deadline, this._now());
+    const remainingMs = remainingMilliseconds(countdown.deadline, this._now());
     if (remainingMs === null) {
       return;
     }
     const remaining = remainingMs / 1000;
     const thresholds = normalizeThresholds(
-      me.warn_before_seconds ?? DEFAULT_WARN_BEFORE_SECONDS
+      countdown.thresholds ?? DEFAULT_WARN_BEFORE_SECONDS
     );
-    const before = this._loadFired(session.id, thresholds);
+    const before = this._loadFired(countdown.id, thresholds);
     const decision = evaluateThresholds(remaining, thresholds, before);
-    this._saveFired(session.id, thresholds, before, decision.fired);
-    const profile = profileDisplayName(me.profiles, session.profile);
+    this._saveFired(countdown.id, thresholds, before, decision.fired);
     if (decision.notify !== null) {
       this._notify.warning(
-        warningMessage(
-          profile,
-          announcedSeconds(decision.notify, remaining),
-          session.deadline_reason
-        )
+        countdown.warning(announcedSeconds(decision.notify, remaining))
       );
     }
     if (remaining <= 0) {
-      if (!this._has(endedKey(session.id))) {
-        this._set(endedKey(session.id), true);
-        this._notify.info(endedMessage(profile, session.deadline_reason));
+      const ended = endedKey(countdown.endedId ?? countdown.id);
+      if (!this._has(ended)) {
+        this._set(ended, true);
+        this._notify.info(countdown.ended());
       }
-      // Nothing left to count down until `me` changes.
+      // Nothing left to count down until the model changes.
       this._stopTimer();
     }
   }
 
   private _onModelChanged(): void {
-    const session = Private.timedSession(this._model.me);
-    if (session) {
+    if (this._countdown()) {
       this._startTimer();
       this.check();
     } else {
@@ -111,21 +149,21 @@ export class DeadlineNotifier {
   }
 
   private _loadFired(
-    sessionId: number,
+    id: string | number,
     thresholds: readonly number[]
   ): Set<number> {
-    return new Set(thresholds.filter(t => this._has(firedKey(sessionId, t))));
+    return new Set(thresholds.filter(t => this._has(firedKey(id, t))));
   }
 
   private _saveFired(
-    sessionId: number,
+    id: string | number,
     thresholds: readonly number[],
     before: ReadonlySet<number>,
     after: ReadonlySet<number>
   ): void {
     for (const t of thresholds) {
       if (before.has(t) !== after.has(t)) {
-        this._set(firedKey(sessionId, t), after.has(t));
+        this._set(firedKey(id, t), after.has(t));
       }
     }
   }
@@ -160,9 +198,10 @@ export class DeadlineNotifier {
     }
   }
 
+  private _countdown: () => ICountdown | null;
   private _isDisposed = false;
   private _memory = new Set<string>();
-  private _model: LabdeckModel;
+  private _model: DeadlineNotifier.IModel;
   private _notify: DeadlineNotifier.INotify;
   private _now: () => number;
   private _periodMs: number;
@@ -178,8 +217,20 @@ export namespace DeadlineNotifier {
     info(message: string): void;
   }
 
+  /** A polled model: its `changed` says when the countdown may have moved. */
+  export interface IModel {
+    readonly changed: ISignal<unknown, void>;
+    readonly data: unknown;
+  }
+
   export interface IOptions {
-    model: LabdeckModel;
+    /**
+     * The model the countdown comes from: the labdeck model (`me`) for the
+     * session, or another polled model with `countdown`.
+     */
+    model: IModel;
+    /** The countdown now; by default the session's in `model.data` (`me`). */
+    countdown?: () => ICountdown | null;
     notify?: INotify;
     /** Where fired thresholds are kept; `null` for memory only. */
     storage?: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | null;

@@ -232,6 +232,23 @@ export interface IMe {
   storage?: IStorageInfo;
   /** Seconds before the deadline at which the lab warns (e.g. `[900, 300]`). */
   warn_before_seconds?: number[];
+  /** Per capability (`spark`, ...): its quota section's limits, use and what is left. */
+  resources?: { [capability: string]: ICapabilityQuota };
+}
+
+/**
+ * One capability's quota section in `me.resources`: fields are totals over
+ * live resources (`cores`), or a daily budget of core time
+ * (`daily_core_seconds`, used in the current window); `null` is unlimited.
+ */
+export interface ICapabilityQuota {
+  limits: { [field: string]: number | null };
+  in_use: { [field: string]: number };
+  left: { [field: string]: number | null };
+  /** When the running resources will have spent the daily core time, or `null`. */
+  deadline?: string | null;
+  /** When used core time starts to come back, or `null`. */
+  resets_at?: string | null;
 }
 
 /** One line of the usage report: one user on one profile. */

@@ -31,6 +31,24 @@ def _parser() -> argparse.ArgumentParser:
         help="GPU ids to hand out, e.g. 0,1 (default: detect them with nvidia-smi)",
     )
     up.add_argument("--log-level", default="INFO", help="hub log level")
+
+    invite = commands.add_parser(
+        "invite", help="print a one-time link for a user to choose their password"
+    )
+    invite.add_argument("name", help="the hub user (added if the hub does not know them)")
+    invite.add_argument(
+        "--password",
+        action="store_true",
+        help="set an initial password instead (asked for, or one line on stdin)",
+    )
+    invite.add_argument("--port", type=int, default=8000, help="port labdeck up listens on")
+    invite.add_argument("--url", help="the hub's address (default: http://127.0.0.1:PORT)")
+    invite.add_argument(
+        "--state-dir",
+        type=Path,
+        default=default_state_dir(),
+        help="the state directory of that labdeck (its admin token is used)",
+    )
     return parser
 
 
@@ -40,6 +58,16 @@ def main(argv: list[str] | None = None) -> int:
         from .doctor import report, run_checks
 
         return report(run_checks(args.ip, args.port, StateDir(args.state_dir.expanduser())))
+    if args.command == "invite":
+        from .invite import InviteError
+        from .invite import run as invite
+
+        try:
+            url = args.url or f"http://127.0.0.1:{args.port}"
+            return invite(args.name, url, StateDir(args.state_dir.expanduser()), args.password)
+        except InviteError as e:
+            print(f"labdeck: {e}", file=sys.stderr)
+            return 1
 
     from .hub.settings import parse_gpus
     from .up import UpError, run

@@ -8,7 +8,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .accounts import isolation_by_default, single_account_notice, unreachable_homes
 from .cgroups import Cgroups
+from .disk_quota import probe
 from .net import port_is_free
 from .paths import StateDir
 
@@ -122,6 +124,23 @@ def check_limits(cgroups: Cgroups | None = None) -> Check:
     return Check("limits", True, f"CPU, memory and process limits enforced (cgroup {version})")
 
 
+def check_isolation(state: StateDir) -> Check:
+    """Whether each user's code would run as an account of its own that reaches its home."""
+    notice = single_account_notice()
+    if notice:
+        return Check("isolation", False, notice, "run labdeck as root", required=False)
+    blocked = unreachable_homes(state.homes)
+    if blocked:
+        return Check("isolation", False, blocked, "choose another --state-dir")
+    return Check("isolation", True, "each user's code runs as an OS account of its own")
+
+
+def check_disk_quotas(state: StateDir) -> Check:
+    """Whether the kernel holds each account to its storage quota on the homes' filesystem."""
+    support = probe(state.homes, isolation_by_default())
+    return Check("disk quota", support.enforced, support.describe(), support.fix, required=False)
+
+
 def run_checks(ip: str, port: int, state: StateDir) -> list[Check]:
     return [
         check_java(),
@@ -129,8 +148,10 @@ def run_checks(ip: str, port: int, state: StateDir) -> list[Check]:
         check_proxy(),
         check_port(ip, port),
         check_state_dir(state),
+        check_isolation(state),
         check_chromium(),
         check_limits(),
+        check_disk_quotas(state),
     ]
 
 

@@ -4,12 +4,16 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_STATE_DIR = "~/.labdeck"
+# As root every user's account must pass through the state dir to its home, which
+# root's own home (0700) would not let it do.
+ROOT_STATE_DIR = "/var/lib/labdeck"
+USER_STATE_DIR = "~/.labdeck"
 STATE_DIR_ENV = "LABDECK_STATE_DIR"
 
 
 def default_state_dir() -> Path:
-    return Path(os.environ.get(STATE_DIR_ENV) or DEFAULT_STATE_DIR).expanduser()
+    fallback = ROOT_STATE_DIR if os.geteuid() == 0 else USER_STATE_DIR
+    return Path(os.environ.get(STATE_DIR_ENV) or fallback).expanduser()
 
 
 @dataclass(frozen=True)

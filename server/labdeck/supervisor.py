@@ -11,9 +11,11 @@ awaited without blocking the event loop.
 
 import asyncio
 import contextlib
+import errno
 import os
 import pwd
 import signal
+import stat
 import time
 import urllib.request
 from collections.abc import Awaitable, Callable, Iterable
@@ -49,11 +51,11 @@ ReadyCheck = Callable[[], Awaitable[bool]]
 def _stat(pid: int) -> list[str] | None:
     """The fields of /proc/<pid>/stat after the command name (state first), or None."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     # the command name may hold spaces and parentheses: fields start after the last ')'
-    return stat.rsplit(")", 1)[1].split()
+    return text.rsplit(")", 1)[1].split()
 
 
 def read_start_time(pid: int) -> int | None:
@@ -143,10 +145,27 @@ class NotReady(Exception):
     """A process exited, or did not get ready in time; the message says which."""
 
 
+def open_own_file(path: Path, flags: int = os.O_RDONLY, mode: int = 0o600) -> int:
+    """A file descriptor of path, refusing a symlink: the folders of user code's logs and
+    ready files belong to the user's account, which must not point the service (root) at
+    a file of its choosing to read or write, nor hang it on a FIFO."""
+    fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, mode)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(errno.EINVAL, f"{path} is not a regular file")
+    os.set_blocking(fd, True)
+    return fd
+
+
+def read_own_text(path: Path) -> str:
+    with os.fdopen(open_own_file(path), errors="replace") as f:
+        return f.read()
+
+
 def tail_lines(path: Path, max_bytes: int | None = None) -> list[str]:
     """The lines of a log file; with max_bytes, only those in its last max_bytes."""
     try:
-        with path.open("rb") as f:
+        with os.fdopen(open_own_file(path), "rb") as f:
             if max_bytes is not None and f.seek(0, os.SEEK_END) > max_bytes:
                 f.seek(-max_bytes, os.SEEK_END)
                 f.readline()  # drop the partial first line
@@ -155,6 +174,10 @@ def tail_lines(path: Path, max_bytes: int | None = None) -> list[str]:
             return f.read().decode(errors="replace").splitlines()
     except FileNotFoundError:
         return []
+    except OSError as e:
+        if e.errno in (errno.ELOOP, errno.EINVAL):  # planted in the user's folder: not read
+            return []
+        raise
 
 
 def file_exists(path: Path) -> ReadyCheck:
@@ -346,7 +369,8 @@ class Supervisor:
         if cgroup is not None:
             handshake = os.pipe()
             argv = ["/bin/sh", "-c", JOIN_CGROUP_FIRST, name, *argv]
-        with open(log_path, "ab") as output:
+        log_fd = open_own_file(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        with os.fdopen(log_fd, "ab") as output:
             process = await asyncio.create_subprocess_exec(
                 *argv,
                 stdin=handshake[0] if handshake else asyncio.subprocess.DEVNULL,

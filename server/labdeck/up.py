@@ -13,6 +13,8 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+from .accounts import isolation_by_default, single_account_notice, unreachable_homes
+from .disk_quota import probe
 from .hub.auth import has_password, set_password
 from .hub.settings import HubSettings
 from .net import free_port, port_is_free
@@ -153,6 +155,13 @@ def run(
         raise UpError(f"cannot create the state directory {state.root}: {e.strerror}") from e
     settings = make_settings(ip, port, state, admin, gpus)
     notes = first_start(state, admin)
+    isolation = single_account_notice() or (
+        isolation_by_default() and unreachable_homes(state.homes)
+    )
+    if isolation:
+        print(f"labdeck: {isolation}", file=sys.stderr, flush=True)
+    disk_quotas = probe(state.homes, isolation_by_default()).describe()
+    print(f"labdeck: {disk_quotas}", file=sys.stderr, flush=True)
 
     previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     hub = None
@@ -182,7 +191,7 @@ def _announce(settings: HubSettings, notes: list[str]) -> None:
         f"labdeck is running at {settings.public_url}",
         f"  log in as {settings.admin!r} with the password in {settings.state.admin_password}",
         f"  admin API token: {settings.state.admin_token}",
-        "  add users in the hub's admin panel; each sets a password at first login",
+        "  add users with `labdeck invite NAME`: it prints a one-time link to choose a password",
         "  press Ctrl-C to stop",
         *(f"  {note}" for note in notes),
         "",

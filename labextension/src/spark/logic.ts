@@ -5,13 +5,17 @@
  */
 
 import { formatClockTime, humanDuration } from '../format';
+import type { ICountdown } from '../notifier';
+import type { IMe } from '../tokens';
 import {
+  BUDGET_COUNTDOWN_ID,
   ClusterState,
   DEFAULT_IDLE_MINUTES,
   DEFAULT_WORKER_MEMORY,
   ICluster,
   IClusterProgress,
   IClusterSpec,
+  ICoreTime,
   ICreateClusterRequest,
   ISparkAmounts,
   ISparkLimits,
@@ -476,6 +480,123 @@ export function idleText(
   const remaining = (new Date(idleTerminatesAt).getTime() - now) / 1000;
   const when = remaining > 60 ? ` (in ${humanDuration(remaining)})` : '';
   return `terminates if idle at ${at}${when}`;
+}
+
+/** The field of the Spark quota section that holds the daily core time. */
+const CORE_TIME_FIELD = 'daily_core_seconds';
+
+/**
+ * The user's daily Spark core time from `me.resources.spark`, `null` when
+ * `me` does not say (an older service, or before the first answer).
+ */
+export function coreTime(me: IMe | null | undefined): ICoreTime | null {
+  const spark = me?.resources?.spark;
+  if (!spark || !(CORE_TIME_FIELD in spark.limits)) {
+    return null;
+  }
+  return {
+    limit: spark.limits[CORE_TIME_FIELD] ?? null,
+    used: spark.in_use[CORE_TIME_FIELD] ?? 0,
+    left: spark.left[CORE_TIME_FIELD] ?? null,
+    resetsAt: spark.resets_at ?? null
+  };
+}
+
+/** `3 h 20 min of 16 h core time today`; `null` when unlimited. */
+export function describeCoreTime(core: ICoreTime | null): string | null {
+  if (!core || core.limit === null || core.left === null) {
+    return null;
+  }
+  return `${humanDuration(core.left)} of ${humanDuration(core.limit)} core time today`;
+}
+
+/**
+ * Why no cluster can start now that the day's core time is used up (the
+ * server refuses it too), `null` while some is left.
+ */
+export function coreTimeProblem(
+  core: ICoreTime | null,
+  now: number
+): string | null {
+  if (!core || core.left === null || core.left > 0) {
+    return null;
+  }
+  if (core.limit === 0) {
+    return 'You have no Spark core time. Ask an admin for a quota.';
+  }
+  const renews = formatClockTime(core.resetsAt, now);
+  return (
+    'Your Spark core time for today is used up' +
+    (renews ? `; it renews at ${renews}.` : '.')
+  );
+}
+
+/**
+ * The user's running cluster that stops first when their daily core time
+ * runs out (all of them stop then), `null` when none runs with a deadline.
+ * Admins list everyone's clusters: only `user`'s count.
+ */
+export function budgetCluster(
+  clusters: readonly ICluster[] | null,
+  user?: string | null
+): ICluster | null {
+  let first: ICluster | null = null;
+  for (const cluster of clusters ?? []) {
+    if (
+      cluster.state !== 'RUNNING' ||
+      !cluster.deadline ||
+      (user && cluster.user !== user)
+    ) {
+      continue;
+    }
+    if (
+      !first ||
+      new Date(cluster.deadline).getTime() < new Date(first.deadline!).getTime()
+    ) {
+      first = cluster;
+    }
+  }
+  return first;
+}
+
+/** `Your Spark clusters stop in 15 minutes (daily core time). ...` */
+export function budgetWarning(seconds: number): string {
+  return (
+    `Your Spark clusters stop in ${humanDuration(seconds, 'long')} ` +
+    '(daily core time). Save your work: files are kept.'
+  );
+}
+
+/** The notice once the clusters' daily core time has run out. */
+export function budgetEnded(): string {
+  return (
+    'Your Spark clusters were terminated: your daily Spark core time is ' +
+    'used up. Your files are kept.'
+  );
+}
+
+/**
+ * What the lab counts down to while the user's clusters run on a daily
+ * budget: warned once per threshold of the clusters' `warn_before_seconds`,
+ * and told once per deadline that it passed.
+ */
+export function budgetCountdown(
+  clusters: readonly ICluster[] | null,
+  user?: string | null
+): ICountdown | null {
+  const cluster = budgetCluster(clusters, user);
+  if (!cluster?.deadline) {
+    return null;
+  }
+  return {
+    id: BUDGET_COUNTDOWN_ID,
+    endedId: `${BUDGET_COUNTDOWN_ID}:${cluster.deadline}`,
+    deadline: cluster.deadline,
+    // the lab's defaults when the service does not say
+    thresholds: cluster.warn_before_seconds,
+    warning: budgetWarning,
+    ended: budgetEnded
+  };
 }
 
 /** Why a cluster ended, or `null` when it did not (or nobody said). */

@@ -10,12 +10,17 @@ import * as React from 'react';
 import { ActionError } from '../components/feedback';
 import { Meter } from '../components/meter';
 import { ResourceList } from '../components/resourceList';
+import { formatCountdown, remainingMilliseconds } from '../format';
 import { useAction, useNow } from '../hooks';
-import { IMe } from '../tokens';
+import { isFinalStretch } from '../thresholds';
+import { DEFAULT_WARN_BEFORE_SECONDS, IMe } from '../tokens';
 import {
   checkForm,
   connectionText,
+  coreTime,
+  coreTimeProblem,
   defaultForm,
+  describeCoreTime,
   describeDetail,
   describeLeft,
   describeSpec,
@@ -253,6 +258,12 @@ function ClusterItem({
           {idle}
         </div>
       )}
+      {running && cluster.deadline && (
+        <BudgetCountdown
+          deadline={cluster.deadline}
+          thresholds={cluster.warn_before_seconds}
+        />
+      )}
       {reason && (
         <p
           className={
@@ -315,6 +326,45 @@ function ClusterItem({
   );
 }
 
+/**
+ * `Core time: 00:42:10 left today`: the live countdown to the moment the
+ * user's running clusters will have spent their daily core time (they are
+ * terminated then), in a warning style in its last stretch, as the
+ * session's countdown in the status bar.
+ */
+function BudgetCountdown({
+  deadline,
+  thresholds
+}: {
+  deadline: string;
+  thresholds?: number[];
+}): JSX.Element | null {
+  const now = useNow(true);
+  const countdown = formatCountdown(deadline, now);
+  if (!countdown) {
+    return null;
+  }
+  const remaining = remainingMilliseconds(deadline, now);
+  const text =
+    remaining !== null && remaining <= 0
+      ? 'Core time used up for today: terminating.'
+      : `Core time: ${countdown} today`;
+  const warn = isFinalStretch(
+    remaining === null ? null : remaining / 1000,
+    thresholds ?? DEFAULT_WARN_BEFORE_SECONDS
+  );
+  return (
+    <div
+      className={`jp-labdeck-muted jp-labdeck-spark-budget${warn ? ' jp-mod-warn' : ''}`}
+      data-testid="labdeck-spark-budget"
+      data-warn={warn ? 'true' : 'false'}
+      title="When your daily Spark core time runs out, your running clusters are terminated."
+    >
+      {text}
+    </div>
+  );
+}
+
 /** Props of {@link CreateForm}. */
 interface ICreateFormProps {
   clusters: ICluster[];
@@ -345,8 +395,20 @@ function CreateForm({ clusters, me, onCreate }: ICreateFormProps): JSX.Element {
   const limits = sparkLimits(me?.quota);
   const left = limitsLeft(limits, usedAmounts(clusters, me?.name));
   const bounds = formBounds(form, left);
-  const check = checkForm(form, left);
-  const leftText = describeLeft(limits, left);
+  const core = coreTime(me);
+  const spent = coreTimeProblem(core, Date.now());
+  const formCheck = checkForm(form, left);
+  // No core time left: the server refuses any cluster, so the form says why.
+  const check: typeof formCheck = spent
+    ? {
+        ok: false,
+        problems: [spent, ...(formCheck.ok ? [] : formCheck.problems)]
+      }
+    : formCheck;
+  const leftText =
+    [describeLeft(limits, left), describeCoreTime(core)]
+      .filter(Boolean)
+      .join(' · ') || null;
 
   const set =
     (key: keyof ICreateForm) =>

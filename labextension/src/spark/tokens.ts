@@ -61,6 +61,15 @@ export interface ICluster {
   ended: string | null;
   /** When the cluster terminates if nothing runs on it (ISO), or `null`. */
   idle_terminates_at: string | null;
+  /**
+   * While it runs: when the owner's running clusters will have spent their
+   * daily core time and are terminated (ISO), or `null` without a budget.
+   */
+  deadline?: string | null;
+  /** Why it has a deadline: `daily_budget`. */
+  deadline_reason?: string | null;
+  /** Seconds before `deadline` at which the lab warns (e.g. `[900, 300]`). */
+  warn_before_seconds?: number[];
   /** Hub-relative URL of its Livy gateway. */
   livy_url: string;
   /** Hub-relative URL of the Spark master UI (`/services/labdeck/clusters/<id>/ui/`). */
@@ -93,6 +102,21 @@ export interface ISparkLimits {
   cores?: number | null;
   memory_bytes?: number | null;
 }
+
+/**
+ * The user's daily Spark core time (`me.resources.spark`): a cluster of 4
+ * cores running 1 h uses 4 h of it. Seconds; `null` limit is unlimited.
+ */
+export interface ICoreTime {
+  limit: number | null;
+  used: number;
+  left: number | null;
+  /** When used core time starts to come back (ISO), or `null`. */
+  resetsAt: string | null;
+}
+
+/** Keys what the budget warnings announced (see `DeadlineNotifier`). */
+export const BUDGET_COUNTDOWN_ID = 'spark-budget';
 
 /** Totals over live clusters, or what is left of the limits. */
 export interface ISparkAmounts {

@@ -5,6 +5,7 @@ hub_config/jupyterhub_config.py calls these; an admin overrides any value afterw
 """
 
 import json
+import os
 import secrets
 import shutil
 import sys
@@ -46,6 +47,8 @@ def set_auth(c, s: HubSettings) -> None:
     c.Authenticator.admin_users = {s.admin}
     c.FirstUseAuthenticator.dbm_path = str(s.state.passwords)
     c.FirstUseAuthenticator.min_password_length = 8
+    # hashes of one-time invite links, next to the passwords (both 0600)
+    c.LabdeckAuthenticator.invites_path = str(s.state.hub_dir / "invites.json")
     if s.state.admin_token.exists():
         token = s.state.admin_token.read_text().strip()
         # A user-owned token, so the admin token speaks for the admin user everywhere.
@@ -126,6 +129,17 @@ def apply_defaults(c, s: HubSettings) -> None:
     set_spawner(c, s)
     set_quotas(c, s)
     set_service(c, s)
+
+
+def warn_if_isolation_off(c) -> None:
+    """As root, isolation is on unless an admin turned it off: say what that means."""
+    if os.geteuid() == 0 and c.LabdeckSpawner.get("isolation", True) is False:
+        print(
+            "labdeck: WARNING: c.LabdeckSpawner.isolation = False: every user's code runs as "
+            "root and can read every other user's files and labdeck's secrets",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def share_with_service(c) -> None:

@@ -22,7 +22,9 @@ from jupyterhub.spawner import SimpleLocalProcessSpawner, SpawnException, set_us
 from tornado import httpclient
 from traitlets import Bool, Float, Integer, Unicode, default
 
+from ..accounts import isolation_by_default
 from ..cgroups import Cgroup, Cgroups, Limits
+from ..net import listens_on
 from ..quota.profiles import RuntimeProfiles
 from ..supervisor import JOIN_CGROUP_FIRST
 from .session_client import SessionClient
@@ -61,10 +63,10 @@ class LabdeckSpawner(SimpleLocalProcessSpawner):
     ).tag(config=True)
 
     isolation = Bool(
-        False,
         help="""Run each user's server as an OS account of its own, created on first spawn
-        (home mode 0700), as The Littlest JupyterHub does. Needs root, and a Python every
-        account can run (scripts/setup uses Debian's).""",
+        (home mode 0700), as The Littlest JupyterHub does. On by default when the hub runs
+        as root (it needs root), off otherwise. Needs a Python every account can run
+        (scripts/setup uses Debian's).""",
     ).tag(config=True)
 
     system_user_prefix = Unicode(
@@ -82,6 +84,10 @@ class LabdeckSpawner(SimpleLocalProcessSpawner):
         5.0,
         help="Seconds to wait for the service when recording a session's end.",
     ).tag(config=True)
+
+    @default("isolation")
+    def _isolation_default(self):
+        return isolation_by_default()
 
     @default("allow_root")
     def _allow_root_default(self):
@@ -257,6 +263,10 @@ class LabdeckSpawner(SimpleLocalProcessSpawner):
         The hub then checks it once and finds it up; its own check backs off
         exponentially and, alone, often finds a ready server a second or more late.
         A server that dies or stays silent is left for the hub to report as usual.
+
+        The port was free when the hub chose it; if another local program bound it first,
+        the user's requests (their cookies) must never be routed there: what answers must
+        be the process this spawner started.
         """
         url = f"http://{ip}:{port}{self.server.base_url}api"
         client = httpclient.AsyncHTTPClient()
@@ -264,9 +274,17 @@ class LabdeckSpawner(SimpleLocalProcessSpawner):
         while time.monotonic() < give_up and await super().poll() is None:
             try:
                 await client.fetch(url, request_timeout=2, raise_error=False)
-                return
             except (OSError, httpclient.HTTPClientError):  # not listening yet, or timed out
                 await asyncio.sleep(0.05)
+                continue
+            if not listens_on(self.proc.pid, port, ip):
+                raise SpawnException(
+                    "Another program took the port chosen for your server. Try again.",
+                    log_message=f"{ip}:{port} answered, not from process {self.proc.pid}",
+                    reason="port_taken",
+                    status_code=503,
+                )
+            return
 
     async def _begin_session(self, profile) -> dict:
         self._report(10, f"Checking your {profile.display_name} quota")

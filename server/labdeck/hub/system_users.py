@@ -33,7 +33,8 @@ class SystemUserError(Exception):
 def unreachable_parent(path: Path) -> Path | None:
     """The first folder above path that other accounts cannot pass through, if any."""
     for parent in reversed(path.resolve().parents):
-        if not os.stat(parent).st_mode & 0o001:
+        # a folder still to be made is made traversable (umask 022, or 0711 by labdeck)
+        if parent.exists() and not os.stat(parent).st_mode & 0o001:
             return parent
     return None
 

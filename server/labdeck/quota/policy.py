@@ -84,7 +84,8 @@ class QuotaPolicy(Configurable):
     default_quota = Dict(
         help="""Quota for every user: per profile `session_seconds` (longest session) and
         `daily_seconds` (budget per day), `storage_bytes`, and one section per capability
-        (e.g. `spark`: clusters, workers, cores, memory_bytes over live clusters).
+        (e.g. `spark`: clusters, workers, cores, memory_bytes over live clusters, and
+        daily_core_seconds, the core time running clusters may use a day).
         Studio-Lab-like default: CPU 4 h sessions / 8 h a day, GPU 4 h / 4 h, 15 GB.
         """,
     ).tag(config=True)
@@ -135,7 +136,8 @@ class QuotaPolicy(Configurable):
     warn_before_seconds = List(
         Int(),
         [15 * 60, 5 * 60],
-        help="Warn users this many seconds before their session is stopped.",
+        help="""Warn users this many seconds before their session is stopped, or their
+        resources (Spark clusters) are, when a daily budget runs out.""",
     ).tag(config=True)
 
     @property

@@ -4,7 +4,8 @@ A quota document holds, for one user:
 - per runtime profile (`cpu`, `gpu`, ...) the time limits of lab sessions;
 - `storage_bytes`;
 - one section per capability (`spark`, later `jobs`, `deployments`): totals over the
-  user's live resources of that kind, each field a whole number or null (unlimited).
+  user's live resources of that kind, each field a whole number or null (unlimited),
+  and optionally a daily budget of core time those resources may use while they run.
 
 A capability declares its section here-and-nowhere-else: its fields, defaults and help;
 validation, merging and what `me` shows follow from the declaration.
@@ -33,6 +34,14 @@ class QuotaSection:
     help: str = ""
     # how to write an amount of a field for people, where str() is not right (memory)
     formats: Mapping[str, Callable[[int], str]] = field(default_factory=dict)
+    # the field (one of `fields`) that holds a daily budget of core-seconds the user's
+    # running resources of this kind spend, rather than a total over live ones
+    budget: str | None = None
+
+    @property
+    def totals(self) -> tuple[str, ...]:
+        """The fields that limit totals over live resources."""
+        return tuple(name for name in self.fields if name != self.budget)
 
     def validate(self, value, partial: bool) -> dict | None:
         if value is None and partial:
@@ -43,8 +52,8 @@ class QuotaSection:
 
     def refusal(self, limits: dict, used: dict, asked: dict) -> tuple[str, int, int, int] | None:
         """The first field where used + asked goes over its limit: (field, asked, used,
-        limit), or None when everything fits."""
-        for name in self.fields:
+        limit), or None when everything fits. The budget is checked apart."""
+        for name in self.totals:
             limit = limits.get(name)
             if limit is not None and used.get(name, 0) + asked.get(name, 0) > limit:
                 return name, asked.get(name, 0), used.get(name, 0), limit

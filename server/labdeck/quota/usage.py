@@ -15,10 +15,11 @@ DAY = timedelta(hours=24)
 
 @dataclass(frozen=True)
 class Interval:
-    """Time a session ran: end is None while it still runs."""
+    """Time a session or resource ran: end is None while it still runs."""
 
     start: datetime
     end: datetime | None = None
+    cores: int | None = None  # what it held while it ran, for budgets of core time
 
     def overlap(self, lo: datetime, hi: datetime, now: datetime) -> float:
         end = min(self.end or now, now)
@@ -114,3 +115,14 @@ def human_duration(seconds: float) -> str:
     if minutes:
         return f"{minutes} min" if not secs or minutes >= 10 else f"{minutes} min {secs} s"
     return f"{secs} s"
+
+
+def when(at: datetime, zone, now: datetime) -> str:
+    """'14:00 UTC', '14:00 UTC tomorrow' or '14:00 UTC on 2026-11-27', as people say it."""
+    local, today = at.astimezone(zone), now.astimezone(zone).date()
+    clock = local.strftime("%H:%M:%S" if local.second else "%H:%M") + local.strftime(" %Z")
+    if local.date() == today:
+        return clock
+    if local.date() == today + timedelta(days=1):
+        return f"{clock} tomorrow"
+    return f"{clock} on {local.date().isoformat()}"

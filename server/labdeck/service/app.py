@@ -34,7 +34,7 @@ from .ledger import Ledger
 from .livy import LivyGateway
 from .platform import Platform
 from .quotas import Quotas
-from .resources import ResourceManager
+from .resources import QuotaAccess, ResourceManager
 from .sessions import SessionManager
 from .storage import StorageMeter
 from .users import Users
@@ -143,7 +143,7 @@ class LabdeckService(Application):
         supervisor = Supervisor(self.log, Cgroups())
         self.accounts = UserAccounts(parent=self)
         platform = Platform(self.db, self.ledger, supervisor, self.accounts, self.log)
-        self.quotas = Quotas(self.db, self.policy, self.profiles)
+        self.quotas = Quotas(self.db, self.policy, self.profiles, self.accounts)
         self.sessions = SessionManager(platform, self.quotas, self.gpus, self.hub)
         spark_root = Path(self.state_dir) / "spark"
         spark = SparkClusters(parent=self)
@@ -153,11 +153,16 @@ class LabdeckService(Application):
             spark.backend_class,
             spark_root,
             self.base_url.rstrip("/") + "/clusters",
+            QuotaAccess(self.policy, self.section_limits),
         )
         self.livy = LivyGateway(platform, self.clusters, spark_root)
         self.clusters.livy = self.livy
         self.users = Users(self.db)
         self.web_app = self.make_web_app()
+
+    async def section_limits(self, user: str, section: str) -> dict:
+        """One section of a user's effective quota, their groups asked of the hub."""
+        return self.quotas.limits(user, await self.hub.groups_of(user), section)
 
     @property
     def managers(self) -> dict[str, ResourceManager]:

@@ -1,8 +1,9 @@
 """Spark clusters of users: the first kind of resource on the shared lifecycle.
 
-What is Spark's own here: the limits of the user's `spark` quota section, idle
-auto-termination (a running statement or application counts as activity) and the Livy
-sessions that end with their cluster. Everything else is `ResourceManager`'s.
+What is Spark's own here: the limits of the user's `spark` quota section (its daily
+core time counts each running cluster's cores), idle auto-termination (a running
+statement or application counts as activity) and the Livy sessions that end with their
+cluster. Everything else, the budget's timer included, is `ResourceManager`'s.
 """
 
 from dataclasses import dataclass
@@ -58,6 +59,7 @@ class ClusterManager(ResourceManager):
     kind = SPARK.ledger_kind
     id_prefix = "c-"
     noun = "cluster"
+    budget_title = "Spark"
     quota = SPARK.quota
 
     def __init__(self, *args, **kwargs):
@@ -123,6 +125,11 @@ class ClusterManager(ResourceManager):
     def endpoint(self, resource: Resource) -> SparkEndpoint:
         backend = self.backend(resource)
         return SparkEndpoint(backend.master_url, backend.ui_path, backend.webui_url, backend.secret)
+
+    async def ui_access(self, resource: Resource) -> tuple[str, dict[str, str]]:
+        """The master's web UI and the headers that let labdeck's proxy in (OSError when
+        what listens there is not the cluster's master)."""
+        return await self.backend(resource).ui_access()
 
     async def detail(self, resource: Resource) -> dict:
         """Workers, cores, memory and applications of a running cluster."""

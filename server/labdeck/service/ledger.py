@@ -159,7 +159,9 @@ class Ledger:
                 )
             ).all()
         for row in rows:
-            per_profile.setdefault(row.profile, []).append(Interval(row.started, row.ended))
+            per_profile.setdefault(row.profile, []).append(
+                Interval(row.started, row.ended, row.cores)
+            )
         return per_profile
 
     def report(

@@ -23,6 +23,7 @@ from ..supervisor import (
     ProcessRecord,
     Supervised,
     file_exists,
+    read_own_text,
     tail_lines,
 )
 from .clusters import ClusterManager
@@ -288,7 +289,7 @@ class LivyGateway:
             self.log.warning("Livy session %s: %s", session_id, e)
             self._update(session_id, state="dead", reason=reason)
             return
-        info = json.loads(ready.read_text())
+        info = json.loads(read_own_text(ready))
         if "error" in info:
             self._update(session_id, state="dead", reason=info["error"])
         else:

@@ -4,21 +4,29 @@ The one place quotas are looked up and overrides are written; what a quota docum
 hold is declared in `quota.sections`.
 """
 
+from ..accounts import UserAccounts
 from ..capabilities import quota_sections
 from ..quota.policy import QuotaPolicy, merge_override
 from ..quota.profiles import RuntimeProfiles
-from ..quota.sections import QuotaError, validate_quota_document
+from ..quota.sections import STORAGE_FIELD, QuotaError, validate_quota_document
 from .db import Database
 from .errors import Invalid
 from .models import QuotaOverride, utcnow
 
 
 class Quotas:
-    def __init__(self, db: Database, policy: QuotaPolicy, profiles: RuntimeProfiles):
+    def __init__(
+        self,
+        db: Database,
+        policy: QuotaPolicy,
+        profiles: RuntimeProfiles,
+        accounts: UserAccounts | None = None,
+    ):
         self.db = db
         self.policy = policy
         self.profiles = profiles
         self.sections = quota_sections()
+        self.accounts = accounts
 
     def override_for(self, user: str) -> dict:
         with self.db.session() as db:
@@ -48,3 +56,11 @@ class Quotas:
                 db.add(QuotaOverride(user=user, quota=stored, updated_by=by))
             else:
                 row.quota, row.updated, row.updated_by = stored, utcnow(), by
+
+    async def apply_storage(self, user: str, groups: list[str]) -> None:
+        """Put the user's storage quota on their OS account's disk quota, so the kernel
+        holds kernels and terminals to it too (where it can: UserAccounts.limit_storage).
+        Called when a session is granted and when an admin changes the quota."""
+        if self.accounts is not None:
+            limit = self.quota_for(user, groups).get(STORAGE_FIELD)
+            await self.accounts.limit_storage(user, limit)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..quota.profiles import Profile
-from ..quota.usage import Usage, human_duration, session_deadline, usage
+from ..quota.usage import Usage, human_duration, session_deadline, usage, when
 from .errors import Conflict, Invalid, Refused
 from .gpus import GPUPool
 from .hub_client import HubClient, HubError
@@ -46,17 +46,6 @@ class Granted:
 class Queued:
     position: int
     message: str
-
-
-def when(at: datetime, zone, now: datetime) -> str:
-    """'14:00 UTC', '14:00 UTC tomorrow' or '14:00 UTC on 2026-11-27', as people say it."""
-    local, today = at.astimezone(zone), now.astimezone(zone).date()
-    clock = local.strftime("%H:%M:%S" if local.second else "%H:%M") + local.strftime(" %Z")
-    if local.date() == today:
-        return clock
-    if local.date() == today + timedelta(days=1):
-        return f"{clock} tomorrow"
-    return f"{clock} on {local.date().isoformat()}"
 
 
 class SessionManager:

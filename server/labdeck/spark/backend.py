@@ -19,6 +19,11 @@ class SparkBackend(ResourceBackend):
         """The master's web UI, as labdeck's proxy reaches it."""
         raise NotImplementedError
 
+    async def ui_access(self) -> tuple[str, dict[str, str]]:
+        """The master's web UI and the headers that let labdeck in; raises OSError when
+        what answers there is not the cluster's own (nothing may be sent to it)."""
+        return self.webui_url, {}
+
     @property
     def ui_path(self) -> str:
         """URL path where labdeck serves the master's UI (Spark's reverse proxy base)."""

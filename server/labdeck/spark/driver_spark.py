@@ -15,6 +15,8 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
+from .ui_auth import ui_conf
+
 log = logging.getLogger("labdeck.spark.driver")
 
 # Anything that would turn the builder into a Spark Connect client: sparkmagic's %%sql
@@ -48,8 +50,15 @@ class SparkSide:
         from pyspark import SparkConf, SparkContext
         from pyspark.sql import SparkSession
 
-        # Nobody watches this process's console: the progress bar would only clutter the log.
-        confs = {"spark.ui.showConsoleProgress": "false", **confs, "spark.api.mode": "classic"}
+        confs = {
+            # nobody watches this process's console: the progress bar would clutter the log
+            "spark.ui.showConsoleProgress": "false",
+            # the UI binds a port of its own choosing (none another account took first)
+            # and tells the master, whose proxy is the way to it
+            "spark.ui.port": "0",
+            **confs,
+            "spark.api.mode": "classic",
+        }
         # pyspark puts the settings it starts the JVM with on that JVM's command line,
         # which every local account can read: start it without the cluster's secret
         # (given in the environment), then hand the secret over through py4j.
@@ -61,6 +70,9 @@ class SparkSide:
             builder = builder.config(key, value)
         if secret:
             builder = builder.config("spark.authenticate.secret", secret)
+            # the application's UI, like the cluster's, refuses requests without its key
+            for key, value in ui_conf(secret).items():
+                builder = builder.config(key, value)
         spark = builder.getOrCreate()
         # sparkmagic's %%sql prints toJSON() rows and parses every output line as JSON;
         # pyspark 4 warns (on the captured stderr) that toJSON will change, which breaks it.
@@ -143,6 +155,15 @@ class SparkSide:
             gateway.shutdown()
         except Exception:
             log.debug("py4j gateway shutdown failed", exc_info=True)
+        if proc is not None:
+            stop_jvm(proc, timeout)
+
+    @staticmethod
+    def stop_leftover_jvm(timeout: float = 15.0) -> None:
+        """End the JVM pyspark may have started before a start failed."""
+        from pyspark import SparkContext
+
+        proc = getattr(SparkContext._gateway, "proc", None)
         if proc is not None:
             stop_jvm(proc, timeout)
 

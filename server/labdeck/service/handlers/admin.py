@@ -31,7 +31,8 @@ class UserQuotaHandler(APIHandler):
         "put": {
             "summary": "Set a user's quota (partial)",
             "description": "Only the fields given change; null puts a field back to the "
-            "group or default value. A running session's deadline moves accordingly.",
+            "group or default value. A running session's deadline, and the deadline "
+            "of running clusters' daily core time, move accordingly.",
             "request": QUOTA_SCHEMA,
             "responses": {
                 "200": {"description": "The new effective quota", "schema": QUOTA_SCHEMA},
@@ -53,7 +54,11 @@ class UserQuotaHandler(APIHandler):
         self.quotas.update_override(name, update, by=self.user["name"])
         groups = await self.service.hub.groups_of(name)
         self.sessions.reschedule_user(name, groups)
-        self.write_json(self.quotas.quota_for(name, groups))
+        await self.quotas.apply_storage(name, groups)
+        quota = self.quotas.quota_for(name, groups)
+        for manager in self.service.managers.values():
+            await manager.quota_changed(name, quota)
+        self.write_json(quota)
 
 
 def _parse_time(value: str | None, name: str, fallback: datetime) -> datetime:

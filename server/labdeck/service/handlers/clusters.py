@@ -26,6 +26,19 @@ CLUSTER_SCHEMA = {
         "memory_mb": {"type": "integer"},
         "applications": {"type": "array", "items": {"type": "object"}},
         "idle_terminates_at": {"type": "string", "format": "date-time", "nullable": True},
+        "deadline": {
+            "type": "string",
+            "format": "date-time",
+            "nullable": True,
+            "description": "When the owner's running clusters will have spent their daily "
+            "core time and are terminated (while it runs), or null.",
+        },
+        "deadline_reason": {"type": "string", "nullable": True, "enum": ["daily_budget"]},
+        "warn_before_seconds": {
+            "type": "array",
+            "items": {"type": "integer"},
+            "description": "Seconds before the deadline at which clients warn.",
+        },
         "livy_url": {"type": "string"},
         "spark_ui_url": {"type": "string"},
     },
@@ -50,6 +63,7 @@ def cluster_or_404(handler: APIHandler, cluster_id: str) -> Resource:
 async def cluster_json(handler: APIHandler, cluster: Resource, detail: bool = False) -> dict:
     clusters = handler.clusters
     base = handler.service.base_url.rstrip("/")
+    deadline, deadline_reason = clusters.deadline(cluster)
     data = {
         "id": cluster.id,
         "name": cluster.name,
@@ -62,6 +76,9 @@ async def cluster_json(handler: APIHandler, cluster: Resource, detail: bool = Fa
         "started": iso(cluster.started),
         "ended": iso(cluster.ended),
         "idle_terminates_at": iso(clusters.idle_deadline(cluster)),
+        "deadline": iso(deadline),
+        "deadline_reason": deadline_reason,
+        "warn_before_seconds": list(handler.service.policy.warn_before_seconds),
         "livy_url": f"{base}/api/v1/clusters/{cluster.id}/livy",
         "spark_ui_url": f"{base}/clusters/{cluster.id}/ui/",
     }
@@ -90,7 +107,10 @@ class ClustersHandler(APIHandler):
             "responses": {
                 "201": {"description": "Starting", "schema": CLUSTER_SCHEMA},
                 "400": {"description": "Malformed request"},
-                "403": {"description": "Over your Spark limits"},
+                "403": {
+                    "description": "Over your Spark limits, or your daily Spark "
+                    "core time is used up"
+                },
             },
         },
     }

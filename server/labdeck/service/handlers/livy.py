@@ -45,6 +45,7 @@ class SessionsHandler(LivyHandler):
             "responses": {
                 "201": {"description": "Starting", "schema": SESSION_SCHEMA},
                 "400": {"description": "Unsupported kind or bad properties"},
+                "403": {"description": "The owner's daily Spark core time is used up"},
             },
         },
     }
@@ -58,6 +59,7 @@ class SessionsHandler(LivyHandler):
 
     async def post(self, id):
         cluster = self.cluster(id)
+        await self.clusters.check_budget_of(cluster.user)
         session = self.livy.create(cluster, self.user["name"], self.get_json_body())
         self.set_header("Location", f"{self.request.path}/{session.id}")
         self.write_json(await self.livy.to_json(session, self.ui_base(cluster)), 201)
@@ -143,7 +145,10 @@ class StatementsHandler(LivyHandler):
                 "required": ["code"],
                 "properties": {"code": {"type": "string"}, "kind": {"type": "string"}},
             },
-            "responses": {"201": {"description": "Waiting", "schema": STATEMENT_SCHEMA}},
+            "responses": {
+                "201": {"description": "Waiting", "schema": STATEMENT_SCHEMA},
+                "403": {"description": "The owner's daily Spark core time is used up"},
+            },
         },
     }
 
@@ -153,6 +158,7 @@ class StatementsHandler(LivyHandler):
 
     async def post(self, id, sid):
         cluster = self.cluster(id)
+        await self.clusters.check_budget_of(cluster.user)
         session = self.session(cluster, sid)
         body = self.get_json_body()
         if not isinstance(body.get("code"), str):

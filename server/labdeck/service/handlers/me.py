@@ -52,13 +52,18 @@ ME_SCHEMA = {
         "resources": {
             "type": "object",
             "description": "Per capability (spark, ...): limits of its quota section, "
-            "what the user's live resources use of them, and what is left.",
+            "what the user's live resources use of them, and what is left. The daily "
+            "core time (e.g. spark.daily_core_seconds) counts what was used in the "
+            "current budget window; `deadline` is when the running resources will have "
+            "spent it, `resets_at` when used core time starts to come back.",
             "additionalProperties": {
                 "type": "object",
                 "properties": {
                     "limits": {"type": "object"},
                     "in_use": {"type": "object"},
                     "left": {"type": "object"},
+                    "deadline": {"type": "string", "format": "date-time", "nullable": True},
+                    "resets_at": {"type": "string", "format": "date-time", "nullable": True},
                 },
             },
         },
@@ -117,12 +122,18 @@ class MeHandler(APIHandler):
         }
 
     def _capability(self, capability, limits: dict) -> dict:
-        """What a capability's quota section leaves the user: limits, in use, left."""
-        in_use = self.service.managers[capability.name].in_use(self.user["name"])
+        """What a capability's quota section leaves the user: limits, in use, left, and
+        when its daily core time runs out and renews."""
+        manager = self.service.managers[capability.name]
+        name = self.user["name"]
+        in_use = manager.in_use(name)
+        budget = manager.budget(name, manager.budget_limit(limits))
         return {
             "limits": {field: limits.get(field) for field in capability.quota.fields},
             "in_use": in_use,
             "left": capability.quota.left(limits, in_use),
+            "deadline": iso(budget.deadline),
+            "resets_at": iso(budget.resets_at),
         }
 
 

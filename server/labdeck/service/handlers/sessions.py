@@ -68,6 +68,8 @@ class SessionsHandler(APIHandler):
             user, groups, profile, min(wait, MAX_WAIT_SECONDS), server
         )
         if isinstance(result, Granted):
+            # before the hub starts the lab as the user's account
+            await self.quotas.apply_storage(user, groups)
             self.set_header("Location", f"{self.request.path}/{result.session.id}")
             self.write_json(
                 {**session_json(result.session), "environment": result.environment}, 201

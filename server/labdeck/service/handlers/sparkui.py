@@ -1,7 +1,9 @@
 """Spark web UIs (the master's, and each application's through it) behind hub login.
 
 Spark's own reverse proxy (spark.ui.reverseProxy) makes every link point under
-/services/labdeck/clusters/<id>/ui/; this handler checks who is asking and relays.
+/services/labdeck/clusters/<id>/ui/; this handler checks who is asking and relays. The
+UIs refuse anyone without the cluster's UI key (see spark/ui_auth): the handler signs
+each request, and sends it only once the listener is known to be the cluster's master.
 """
 
 import html
@@ -35,12 +37,15 @@ class SparkUIHandler(HubOAuthenticated, web.RequestHandler):
                 "its Spark UI is available while it runs.</p>"
             )
             return
-        origin = clusters.endpoint(cluster).webui_url
+        try:
+            origin, headers = await clusters.ui_access(cluster)
+        except OSError as e:
+            raise web.HTTPError(502, "The Spark UI did not answer.") from e
         url = f"{origin}/{path}"
         if self.request.query:
             url += "?" + self.request.query
         response = await httpclient.AsyncHTTPClient().fetch(
-            url, follow_redirects=False, raise_error=False, request_timeout=30
+            url, headers=headers, follow_redirects=False, raise_error=False, request_timeout=30
         )
         if response.code == 599:
             raise web.HTTPError(502, "The Spark UI did not answer.")
