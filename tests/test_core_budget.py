@@ -14,6 +14,7 @@ from labdeck.quota.budget import core_budget, core_seconds, spent_at
 from labdeck.quota.policy import QuotaPolicy, ResetRule
 from labdeck.quota.sections import QuotaError, QuotaSection, validate_quota_document
 from labdeck.quota.usage import Interval
+from labdeck.service.budgets import QuotaAccess
 from labdeck.service.db import Database
 from labdeck.service.errors import Refused
 from labdeck.service.ledger import Ledger
@@ -21,7 +22,6 @@ from labdeck.service.platform import Platform
 from labdeck.service.resources import (
     RUNNING,
     TERMINATED,
-    QuotaAccess,
     ResourceBackend,
     ResourceManager,
     ResourceSettings,
@@ -202,10 +202,10 @@ def test_a_kind_with_a_budget_is_stopped_when_its_running_cores_spend_it(tmp_pat
         entry = await until(lambda: (e := sleepers.ledger.get(running.ledger_id)).deadline and e)
         assert entry.deadline == running.started + timedelta(seconds=1.5)
         assert entry.deadline_reason == "daily_budget"
-        assert sleepers.deadline(sleepers.get(made.id)) == (entry.deadline, "daily_budget")
+        assert sleepers.budget.deadline(sleepers.get(made.id)) == (entry.deadline, "daily_budget")
         # more core time moves the deadline (as an admin's quota change does)
         limits["ann"]["daily"] = 5
-        await sleepers.quota_changed("ann", {"cores": limits["ann"]})
+        await sleepers.budget.quota_changed("ann", {"cores": limits["ann"]})
         moved = sleepers.ledger.get(running.ledger_id)
         assert moved.deadline == running.started + timedelta(seconds=2.5)
 

@@ -23,6 +23,7 @@ from ..paths import StateDir, default_state_dir, write_secret
 from ..quota.policy import QuotaPolicy
 from ..quota.profiles import RuntimeProfiles
 from ..supervisor import Supervisor
+from .budgets import QuotaAccess
 from .clusters import ClusterManager, SparkClusters
 from .db import Database
 from .gpus import GPUPool
@@ -34,7 +35,7 @@ from .ledger import Ledger
 from .livy import LivyGateway
 from .platform import Platform
 from .quotas import Quotas
-from .resources import QuotaAccess, ResourceManager
+from .resources import ResourceManager
 from .sessions import SessionManager
 from .storage import StorageMeter
 from .users import Users

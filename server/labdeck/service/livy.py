@@ -17,6 +17,7 @@ from sqlalchemy import select
 from tornado import httpclient
 
 from ..cgroups import Limits
+from ..net import listens_on
 from ..spark.spec import SpecError, parse_memory, spark_memory
 from ..supervisor import (
     NotReady,
@@ -45,6 +46,7 @@ WHOLE_ID = re.compile(r"[0-9]{1,18}")
 DRIVER_LOGS = ("driver.out", "driver.log")
 LOG_LINES = 200
 LOG_TAIL_BYTES = 64 * 1024
+MAX_REASON = 512  # LivySession.reason's length
 # Spark settings a session may ask for: tuning, never where it runs or how it is secured
 # (spark.master, spark.authenticate*, spark.driver.host, spark.ui.* stay labdeck's).
 ALLOWED_CONF = (
@@ -289,9 +291,11 @@ class LivyGateway:
             self.log.warning("Livy session %s: %s", session_id, e)
             self._update(session_id, state="dead", reason=reason)
             return
-        info = json.loads(read_own_text(ready))
+        info = await asyncio.to_thread(self._driver_address, driver, ready)
         if "error" in info:
-            self._update(session_id, state="dead", reason=info["error"])
+            if driver.running():
+                await self.supervisor.terminate([driver])
+            self._update(session_id, state="dead", reason=str(info["error"])[:MAX_REASON])
         else:
             self._update(
                 session_id,
@@ -300,6 +304,27 @@ class LivyGateway:
                 token=info["token"],
                 app_id=info.get("app_id"),
             )
+
+    @staticmethod
+    def _driver_address(driver: Supervised, ready: Path) -> dict:
+        """The driver's port and token from its ready file (written by the user's
+        account), once the kernel agrees the driver listens there: the service sends the
+        token, and relays statements, to nothing else."""
+        try:
+            info = json.loads(read_own_text(ready))
+        except (OSError, ValueError):
+            return {"error": "The Spark driver did not say where it listens."}
+        if not isinstance(info, dict) or "error" in info:
+            return info if isinstance(info, dict) else {"error": "Unreadable ready file."}
+        port, token = info.get("port"), info.get("token")
+        if not (
+            isinstance(port, int)
+            and isinstance(token, str)
+            and 0 < port < 65536
+            and listens_on(driver.pid, port)
+        ):
+            return {"error": "The Spark driver's address is not one it listens on."}
+        return info
 
     def _update(self, session_id: int, **values) -> None:
         with self.db.session() as db:

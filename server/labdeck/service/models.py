@@ -95,6 +95,13 @@ class ServiceState(Base):
     value: Mapped[str] = mapped_column(String(255))
 
 
+# A resource's states: STARTING -> RUNNING -> TERMINATING -> TERMINATED, or FAILED.
+STARTING, RUNNING, TERMINATING = "STARTING", "RUNNING", "TERMINATING"
+TERMINATED, FAILED = "TERMINATED", "FAILED"
+LIVE_STATES = (STARTING, RUNNING, TERMINATING)
+STATES = (*LIVE_STATES, TERMINATED, FAILED)
+
+
 class Resource(Base):
     """A user's resource that runs processes: a Spark cluster, a training job, a deployment.
 

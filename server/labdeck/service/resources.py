@@ -16,8 +16,7 @@ import asyncio
 import contextlib
 import os
 import secrets
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -26,29 +25,25 @@ from traitlets import Float
 from traitlets.config import Configurable, LoggingConfigurable
 
 from ..hub.system_users import SystemUserError
-from ..quota.budget import CoreBudget, core_budget
-from ..quota.policy import QuotaPolicy, ResetRule
 from ..quota.sections import QuotaSection
-from ..quota.usage import DAY, human_duration, when
+from ..quota.usage import human_duration
 from ..supervisor import Account, Supervisor
+from .budgets import CoreTimeBudget, QuotaAccess
 from .errors import NotFound, Refused
-from .models import Resource
+from .models import (  # the states are re-exported: they are the lifecycle's
+    FAILED,
+    LIVE_STATES,
+    RUNNING,
+    STARTING,
+    STATES,
+    TERMINATED,
+    TERMINATING,
+    Resource,
+)
 from .platform import Platform
-
-STARTING, RUNNING, TERMINATING = "STARTING", "RUNNING", "TERMINATING"
-TERMINATED, FAILED = "TERMINATED", "FAILED"
-LIVE_STATES = (STARTING, RUNNING, TERMINATING)
-STATES = (*LIVE_STATES, TERMINATED, FAILED)
 
 # progress(step, done, total): what a start is doing, for people following it.
 Progress = Callable[[str, int, int], None]
-
-# the ledger's deadline and stop reason when a daily budget runs out (as for sessions)
-BUDGET_REASON = "daily_budget"
-# when the user's quota cannot be read (the hub is away), try again this much later
-BUDGET_RETRY_SECONDS = 5.0
-# a budget timer that fires this close before the deadline counts as on time
-BUDGET_SLACK_SECONDS = 0.05
 
 
 class StartFailed(Exception):
@@ -126,16 +121,6 @@ class ResourceSettings(Configurable):
     ).tag(config=True)
 
 
-@dataclass(frozen=True)
-class QuotaAccess:
-    """How a manager reads its users' quotas when no request is at hand (a budget timer,
-    a restart): the policy (when budgets renew, when to warn) and one section of a user's
-    effective quota, `await limits(user, section)`."""
-
-    policy: QuotaPolicy
-    limits: Callable[[str, str], Awaitable[dict]]
-
-
 class ResourceManager:
     """Resources of one kind, of every user. Subclasses name the kind and add its rules."""
 
@@ -171,11 +156,7 @@ class ResourceManager:
         self._backends: dict[str, ResourceBackend] = {}
         self._starting: dict[str, asyncio.Task] = {}
         self._watcher: asyncio.Task | None = None
-        # without it, budgets are still checked at creation, but nothing stops resources
-        self.quotas = quotas
-        self._budget_timers: dict[str, asyncio.TimerHandle] = {}
-        self._tasks: set[asyncio.Task] = set()
-        self._closing = False
+        self.budget = CoreTimeBudget(self, quotas)
 
     # -- what a kind says about itself (override) -------------------------------------------
     def ledger_profile(self, resource: Resource) -> str:
@@ -233,8 +214,8 @@ class ResourceManager:
         for resource in self.live(user):
             for key, amount in self.amounts(resource.spec).items():
                 used[key] = used.get(key, 0) + amount
-        if self.quota is not None and self.quota.budget is not None:
-            used[self.quota.budget] = self.budget(user, None).used
+        if self.budget.enabled:
+            used[self.quota.budget] = self.budget.usage(user, None).used
         return used
 
     def check_limits(self, user: str, spec: dict, limits: dict) -> None:
@@ -242,7 +223,7 @@ class ResourceManager:
         day's core time is used up)."""
         if self.quota is None:
             return
-        self.check_budget(user, limits)
+        self.budget.check(user, limits)
         over = self.quota.refusal(limits, self.in_use(user), self.amounts(spec))
         if over is None:
             return
@@ -349,7 +330,7 @@ class ResourceManager:
         )
         self._save(resource.id, ledger_id=entry.id)
         self.log.info("%s %s is running", self.noun, resource.id)
-        self._budget_changed(row.user)  # more cores run: the budget runs out sooner
+        self.budget.changed(row.user)  # more cores run: the budget runs out sooner
 
     # -- terminate --------------------------------------------------------------------------
     async def terminate(
@@ -392,7 +373,7 @@ class ResourceManager:
         self._backends.pop(resource_id, None)
         self.log.info("%s %s %s: %s", self.noun, resource_id, state, reason)
         if row.ledger_id is not None:
-            self._budget_changed(row.user)  # fewer cores run: the budget lasts longer
+            self.budget.changed(row.user)  # fewer cores run: the budget lasts longer
 
     # -- activity and watching ----------------------------------------------------------------
     def touch(self, resource_id: str) -> None:
@@ -438,154 +419,6 @@ class ResourceManager:
             except Exception:
                 self.log.exception("Checking %ss failed", self.noun)
 
-    # -- the daily budget of core time --------------------------------------------------------
-    @property
-    def has_budget(self) -> bool:
-        return self.quota is not None and self.quota.budget is not None
-
-    @property
-    def reset_rule(self) -> ResetRule:
-        return self.quotas.policy.reset_rule if self.quotas else ResetRule("rolling")
-
-    def budget_limit(self, limits: dict) -> int | None:
-        """The daily core-seconds of this kind in a user's section limits (None: no limit)."""
-        return limits.get(self.quota.budget) if self.has_budget else None
-
-    def budget(self, user: str, limit: int | None, now: datetime | None = None) -> CoreBudget:
-        """The user's core time of this kind: used in the current window, and when what
-        runs now will have spent `limit`; from the ledger, so it survives a restart."""
-        now = now or self.now()
-        per_profile = self.ledger.intervals(user, self.kind, now - 2 * DAY)
-        intervals = [interval for group in per_profile.values() for interval in group]
-        return core_budget(intervals, self.reset_rule, limit, now)
-
-    def budget_message(self, budget: CoreBudget, now: datetime) -> str:
-        """'Spark core time used up for today: 16 h of 16 h. It renews at 09:14 UTC.'"""
-        title = self.budget_title or self.noun.capitalize()
-        renews = (
-            f" It renews at {when(budget.resets_at, self.reset_rule.zone, now)}."
-            if budget.resets_at
-            else ""
-        )
-        # a stop lands a moment after the deadline: say "4 h of 4 h", not 4 h 0 min 1 s
-        used = human_duration(min(budget.used, budget.limit))
-        return (
-            f"{title} core time used up for today: {used} of "
-            f"{human_duration(budget.limit)}.{renews}"
-        )
-
-    def check_budget(self, user: str, limits: dict) -> None:
-        """Refused when the user's daily core time of this kind is used up."""
-        limit = self.budget_limit(limits)
-        if limit is None:
-            return
-        if limit == 0:
-            title = self.budget_title or self.noun.capitalize()
-            raise Refused(
-                f"You have no {title} core time. Ask an admin for a quota.", "quota_exceeded"
-            )
-        now = self.now()
-        budget = self.budget(user, limit, now)
-        if budget.spent:
-            raise Refused(self.budget_message(budget, now), "quota_exceeded")
-
-    async def check_budget_of(self, user: str) -> None:
-        """check_budget with the user's limits looked up: no new work on a resource once
-        its owner's core time is spent (it is being stopped)."""
-        if self.has_budget and self.quotas is not None:
-            self.check_budget(user, await self.quotas.limits(user, self.quota.name))
-
-    def deadline(self, resource: Resource) -> tuple[datetime | None, str | None]:
-        """When a running resource will be stopped by its owner's budget, and why."""
-        if resource.state != RUNNING or resource.ledger_id is None:
-            return None, None
-        entry = self.ledger.get(resource.ledger_id)
-        return (entry.deadline, entry.deadline_reason) if entry else (None, None)
-
-    async def quota_changed(self, user: str, quota: dict) -> None:
-        """An admin changed the user's quota (its effective document): move the deadline."""
-        if self.has_budget:
-            await self.reschedule_budget(user, dict(quota.get(self.quota.name) or {}))
-
-    async def reschedule_budget(self, user: str, limits: dict | None = None) -> None:
-        """Set, move or drop the timer that stops the user's resources of this kind when
-        their running cores have spent the day's core time, and record that deadline in
-        their open ledger entries. Limits are looked up when not given."""
-        if not self.has_budget:
-            return
-        if limits is None:
-            if self.quotas is None:
-                return
-            limits = await self.quotas.limits(user, self.quota.name)
-        now = self.now()
-        budget = self.budget(user, self.budget_limit(limits), now)
-        entries = self.ledger.open_entries(self.kind, user)
-        deadline = budget.deadline if entries else None
-        for entry in entries:
-            self.ledger.set_deadline(entry.id, deadline, deadline and BUDGET_REASON)
-        self._set_budget_timer(user, deadline, now)
-
-    def _set_budget_timer(self, user: str, at: datetime | None, now: datetime) -> None:
-        old = self._budget_timers.pop(user, None)
-        if old is not None:
-            old.cancel()
-        if at is None or self._closing or self.quotas is None:
-            return
-        delay = max((at - now).total_seconds(), 0)
-        self._budget_timers[user] = asyncio.get_running_loop().call_later(
-            delay, lambda: self._background(self._budget_due(user))
-        )
-
-    def _budget_changed(self, user: str) -> None:
-        """What runs changed: compute the user's deadline again, in the background."""
-        if self.has_budget and self.quotas is not None and not self._closing:
-            self._background(self._reschedule_or_retry(user))
-
-    async def _reschedule_or_retry(self, user: str) -> None:
-        try:
-            await self.reschedule_budget(user)
-        except Exception:
-            self.log.exception("Budget of %s's %ss: trying again", user, self.noun)
-            self._set_budget_timer(
-                user, self.now() + timedelta(seconds=BUDGET_RETRY_SECONDS), self.now()
-            )
-
-    async def _budget_due(self, user: str) -> None:
-        """The timer fired: stop the user's resources if their core time is spent, else
-        set it again (old use left a rolling window, a quota grew, or the hub was away)."""
-        try:
-            limits = await self.quotas.limits(user, self.quota.name)
-        except Exception:
-            self.log.exception("Reading %s's quota failed: trying again", user)
-            self._set_budget_timer(
-                user, self.now() + timedelta(seconds=BUDGET_RETRY_SECONDS), self.now()
-            )
-            return
-        now = self.now()
-        budget = self.budget(user, self.budget_limit(limits), now)
-        if budget.deadline is None or budget.deadline > now + timedelta(
-            seconds=BUDGET_SLACK_SECONDS
-        ):
-            await self.reschedule_budget(user, limits)
-            return
-        self._budget_timers.pop(user, None)
-        reason = f"{self.budget_message(budget, now)} Terminated automatically."
-        doomed = [r for r in self.live(user) if r.state in (STARTING, RUNNING)]
-        self.log.info("%s's core time is spent: terminating %d %s(s)", user, len(doomed), self.noun)
-        await asyncio.gather(
-            *(self.terminate(r.id, reason, ledger_reason=BUDGET_REASON) for r in doomed)
-        )
-
-    def _background(self, coro) -> None:
-        task = asyncio.create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            self.log.error("Enforcing a %s budget failed", self.noun, exc_info=task.exception())
-
     # -- service lifecycle --------------------------------------------------------------------
     async def start(self) -> None:
         """Re-adopt what survived a restart (its ledger entry stays open); stop the rest.
@@ -603,16 +436,12 @@ class ResourceManager:
                 lost=True,
             )
         for user in {r.user for r in self.owned_by(None, (RUNNING,))}:
-            self._budget_changed(user)
+            self.budget.changed(user)
         self._watcher = asyncio.create_task(self._watch())
 
     async def shutdown(self) -> None:
         """labdeck is stopping: leave no process behind, and say so on each resource."""
         if self._watcher:
             self._watcher.cancel()
-        self._closing = True
-        for timer in self._budget_timers.values():
-            timer.cancel()
-        for task in list(self._tasks):
-            task.cancel()
+        self.budget.close()
         await asyncio.gather(*(self.terminate(r.id, "labdeck was stopped.") for r in self.live()))

@@ -57,7 +57,7 @@ class UserQuotaHandler(APIHandler):
         await self.quotas.apply_storage(name, groups)
         quota = self.quotas.quota_for(name, groups)
         for manager in self.service.managers.values():
-            await manager.quota_changed(name, quota)
+            await manager.budget.quota_changed(name, quota)
         self.write_json(quota)
 
 

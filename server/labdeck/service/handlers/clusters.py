@@ -63,7 +63,7 @@ def cluster_or_404(handler: APIHandler, cluster_id: str) -> Resource:
 async def cluster_json(handler: APIHandler, cluster: Resource, detail: bool = False) -> dict:
     clusters = handler.clusters
     base = handler.service.base_url.rstrip("/")
-    deadline, deadline_reason = clusters.deadline(cluster)
+    deadline, deadline_reason = clusters.budget.deadline(cluster)
     data = {
         "id": cluster.id,
         "name": cluster.name,

@@ -59,7 +59,7 @@ class SessionsHandler(LivyHandler):
 
     async def post(self, id):
         cluster = self.cluster(id)
-        await self.clusters.check_budget_of(cluster.user)
+        await self.clusters.budget.check_user(cluster.user)
         session = self.livy.create(cluster, self.user["name"], self.get_json_body())
         self.set_header("Location", f"{self.request.path}/{session.id}")
         self.write_json(await self.livy.to_json(session, self.ui_base(cluster)), 201)
@@ -158,7 +158,7 @@ class StatementsHandler(LivyHandler):
 
     async def post(self, id, sid):
         cluster = self.cluster(id)
-        await self.clusters.check_budget_of(cluster.user)
+        await self.clusters.budget.check_user(cluster.user)
         session = self.session(cluster, sid)
         body = self.get_json_body()
         if not isinstance(body.get("code"), str):

@@ -127,7 +127,7 @@ class MeHandler(APIHandler):
         manager = self.service.managers[capability.name]
         name = self.user["name"]
         in_use = manager.in_use(name)
-        budget = manager.budget(name, manager.budget_limit(limits))
+        budget = manager.budget.usage(name, manager.budget.limit(limits))
         return {
             "limits": {field: limits.get(field) for field in capability.quota.fields},
             "in_use": in_use,
