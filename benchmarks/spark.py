@@ -123,7 +123,7 @@ RESULT_PREFIX = "BENCH-RESULT "
 # session until told to stop. Reports are single stdout lines with a prefix.
 BASELINE_SESSION = textwrap.dedent(
     """
-    import contextlib, io, json, sys, time
+    import contextlib, io, json, os, sys, time
 
     config = json.loads(sys.argv[1])
     started = time.monotonic()
@@ -133,6 +133,14 @@ BASELINE_SESSION = textwrap.dedent(
     builder = SparkSession.builder.master(config["master"]).appName(config["app_name"])
     for key, value in config["conf"].items():
         builder = builder.config(key, value)
+    secret = os.environ.pop("_SPARK_AUTH_SECRET", None)
+    if secret:
+        # as labdeck's drivers join a cluster: the JVM first, then the secret through
+        # py4j (pyspark would put it on the JVM's command line)
+        from pyspark import SparkConf, SparkContext
+
+        SparkContext._ensure_initialized(conf=SparkConf().setAll(config["conf"].items()))
+        builder = builder.config("spark.authenticate.secret", secret)
     spark = builder.getOrCreate()
     session_ready = time.monotonic()
     namespace = {"spark": spark, "sc": spark.sparkContext}
