@@ -59,21 +59,24 @@ for path in {paths!r}:
         print("read", path)
     except PermissionError:
         print("denied")
-try:
-    os.listdir({homes!r})
-    print("listed homes")
-except PermissionError:
-    print("denied")
+for folder in ({homes!r}, {state!r}):
+    try:
+        os.listdir(folder)
+        print("listed", folder)
+    except PermissionError:
+        print("denied")
 """
 
 
 def test_a_notebook_kernel_runs_as_its_user_and_reads_nothing_of_others(labdeck, two_users):
     (alice, token), (bob, _) = two_users["alice"], two_users["bob"]
     paths = [str(p) for p in forbidden_paths(labdeck, bob)]
-    code = PROBE.format(paths=paths, homes=str(labdeck.state_dir / "homes"))
+    homes, state = str(labdeck.state_dir / "homes"), str(labdeck.state_dir)
+    code = PROBE.format(paths=paths, homes=homes, state=state)
     lines = run_in_kernel(labdeck, alice, token, code).split()
     uid = pwd.getpwnam(system_user_name(ACCOUNT_PREFIX, alice)).pw_uid
-    assert lines == [str(uid)] + ["denied"] * (len(paths) + 1)
+    # users pass through the state dir to their home, and list or read nothing else
+    assert lines == [str(uid)] + ["denied"] * (len(paths) + 2)
 
 
 def test_a_terminal_runs_as_its_user_and_reads_nothing_of_others(labdeck, two_users):
