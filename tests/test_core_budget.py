@@ -22,12 +22,12 @@ from labdeck.service.platform import Platform
 from labdeck.service.resources import (
     RUNNING,
     TERMINATED,
-    ResourceBackend,
     ResourceManager,
     ResourceSettings,
 )
 from labdeck.spark.quota import SPARK_QUOTA
-from labdeck.supervisor import Supervised, Supervisor
+from labdeck.supervisor import Supervisor
+from resource_support import SleepBackend
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 ROLLING = ResetRule("rolling")
@@ -148,22 +148,6 @@ def test_a_daily_core_time_can_be_set_or_put_back():
 # -- the timer every kind of resource gets -----------------------------------------------------
 CORES = QuotaSection("cores", {"daily": "core time a day"}, budget="daily")
 LOG = logging.getLogger("test-core-budget")
-
-
-class SleepBackend(ResourceBackend):
-    process: Supervised | None = None
-
-    async def start(self, progress) -> None:
-        self.process = await self.supervisor.start(
-            "sleeper", ["sleep", "600"], log_path=self.work_dir / "sleep.log"
-        )
-
-    async def poll(self) -> str | None:
-        return None if self.process and self.process.running() else "It woke up."
-
-    async def stop(self) -> None:
-        if self.process:
-            await self.supervisor.terminate([self.process], grace=5)
 
 
 class Sleepers(ResourceManager):

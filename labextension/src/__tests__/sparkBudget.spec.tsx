@@ -20,6 +20,7 @@ import {
 } from '../spark/tokens';
 import { IMe } from '../tokens';
 import { attachSidebar, byTestId, settle } from './utils';
+import { makeCluster } from './clusters';
 
 const H = 3600;
 const START = Date.parse('2026-11-25T12:00:00Z');
@@ -33,28 +34,11 @@ function cluster(
   state: ClusterState,
   overrides: Partial<ICluster> = {}
 ): ICluster {
-  return {
-    id,
-    name: `spark-${id}`,
-    user: 'alice',
-    state,
-    state_reason: null,
-    progress: { step: 'Running', done: 2, total: 2 },
-    spec: {
-      name: `spark-${id}`,
-      workers: 1,
-      worker_cores: 1,
-      worker_memory: '1024m',
-      idle_timeout_seconds: 3600
-    },
+  return makeCluster(id, state, {
     created: inSeconds(-60),
     started: inSeconds(-30),
-    ended: null,
-    idle_terminates_at: null,
-    livy_url: `/services/labdeck/api/v1/clusters/${id}/livy`,
-    spark_ui_url: `/services/labdeck/clusters/${id}/ui/`,
     ...overrides
-  };
+  });
 }
 
 /** `me` of alice with 16 h of daily Spark core time, `used` of it used. */

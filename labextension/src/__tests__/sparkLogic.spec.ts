@@ -24,6 +24,7 @@ import {
   withDetail
 } from '../spark/logic';
 import { ClusterState, ICluster } from '../spark/tokens';
+import { makeCluster } from './clusters';
 
 const GIB = 2 ** 30;
 
@@ -33,28 +34,17 @@ function cluster(
   state: ClusterState,
   overrides: Partial<ICluster> = {}
 ): ICluster {
-  return {
+  return makeCluster(
     id,
-    name: `name-${id}`,
-    user: 'alice',
     state,
-    state_reason: null,
-    progress: { step: 'Running', done: 3, total: 3 },
-    spec: {
+    {
       name: `name-${id}`,
-      workers: 2,
-      worker_cores: 1,
-      worker_memory: '1024m',
-      idle_timeout_seconds: 3600
+      progress: { step: 'Running', done: 3, total: 3 },
+      created: '2025-01-01T10:00:00Z',
+      ...overrides
     },
-    created: '2025-01-01T10:00:00Z',
-    started: null,
-    ended: null,
-    idle_terminates_at: null,
-    livy_url: `/services/labdeck/api/v1/clusters/${id}/livy`,
-    spark_ui_url: `/services/labdeck/clusters/${id}/ui/`,
-    ...overrides
-  };
+    { name: `name-${id}`, workers: 2 }
+  );
 }
 
 const LIMITS = { clusters: 2, workers: 4, cores: 4, memory_bytes: 8 * GIB };

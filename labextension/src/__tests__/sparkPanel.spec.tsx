@@ -7,13 +7,13 @@ import { SparkModel } from '../spark/model';
 import { ISparkPanelProps } from '../spark/panel';
 import { sparkSection } from '../spark/section';
 import {
-  ClusterState,
   ICluster,
   ICreateClusterRequest,
   ISparkConnection
 } from '../spark/tokens';
 import { IMe } from '../tokens';
 import { attachSidebar, byTestId, settle } from './utils';
+import { makeCluster } from './clusters';
 
 const GIB = 2 ** 30;
 
@@ -46,34 +46,7 @@ function type(element: HTMLElement | null, value: string): void {
   );
 }
 
-function cluster(
-  id: string,
-  state: ClusterState,
-  overrides: Partial<ICluster> = {}
-): ICluster {
-  return {
-    id,
-    name: `spark-${id}`,
-    user: 'alice',
-    state,
-    state_reason: null,
-    progress: { step: 'Running', done: 2, total: 2 },
-    spec: {
-      name: `spark-${id}`,
-      workers: 1,
-      worker_cores: 1,
-      worker_memory: '1024m',
-      idle_timeout_seconds: 3600
-    },
-    created: new Date().toISOString(),
-    started: null,
-    ended: null,
-    idle_terminates_at: null,
-    livy_url: `/services/labdeck/api/v1/clusters/${id}/livy`,
-    spark_ui_url: `/services/labdeck/clusters/${id}/ui/`,
-    ...overrides
-  };
-}
+const cluster = makeCluster;
 
 /** An in-memory service: the API the model calls. */
 class FakeAPI implements ISparkAPI {
