@@ -32,6 +32,8 @@ def test_as_another_user_everything_runs_as_that_account_and_up_says_so(fresh):
         "labdeck: running as nobody: every session runs as this account; "
         "start as root for per-user isolation"
     ) in labdeck.log()
+    # no cgroup is writable by that account: the start log says so
+    assert "CPU and memory limits are not enforced" in labdeck.log()
     labdeck.create_user("sam")
     labdeck.start_server("sam")
     pid = labdeck.hub_api("GET", "/users/sam")["servers"][""]["state"]["pid"]
