@@ -4,6 +4,7 @@ CI runs as root, so every test of the suite runs this way; these tests check the
 isolation itself.
 """
 
+import asyncio
 import os
 import pwd
 import stat
@@ -11,9 +12,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from labdeck.hub.system_users import system_user_name
+from labdeck.hub.system_users import ensure_system_user, system_user_name
 from labdeck_process import ACCOUNT_PREFIX as PREFIX
-from labdeck_process import server_environment
+from labdeck_process import remove_tree, server_environment, traversable_dir
 from spark_support import (
     create_cluster,
     livy_session,
@@ -150,3 +151,21 @@ def test_spark_and_livy_run_as_the_owners_account(isolated):
     assert os.stat(f"/proc/{driver}").st_uid == lea.pw_uid
     isolated.service("DELETE", f"/clusters/{cluster['id']}", token=tokens["lea"])
     assert processes_named(cluster["id"]) == set()
+
+
+def test_accounts_made_at_once_by_the_hub_and_the_service_all_come_out(tmp_path):
+    """A first lab and a first cluster make one account at the same moment; other users'
+    accounts are being made meanwhile (useradd locks /etc/passwd)."""
+    parent = traversable_dir()
+    names = [f"{PREFIX}race{n}" for n in range(3)]
+
+    async def make_all():
+        calls = [ensure_system_user(name, parent / name) for name in names for _ in range(3)]
+        return await asyncio.gather(*calls)
+
+    try:
+        made = asyncio.run(make_all())
+        assert {account.pw_name for account in made} == set(names)
+        assert all(pwd.getpwnam(name) for name in names)
+    finally:
+        remove_tree(parent)

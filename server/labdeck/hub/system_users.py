@@ -30,6 +30,12 @@ class SystemUserError(Exception):
     pass
 
 
+# The hub (a first lab) and the service (a first cluster) may make one account at once;
+# useradd then fails for one of them, on the name or on /etc/passwd's lock.
+USERADD_ATTEMPTS = 3
+USERADD_RETRY_SECONDS = 0.5
+
+
 def unreachable_parent(path: Path) -> Path | None:
     """The first folder above path that other accounts cannot pass through, if any."""
     for parent in reversed(path.resolve().parents):
@@ -47,26 +53,33 @@ async def ensure_system_user(name: str, home: Path) -> pwd.struct_passwd:
             f"{blocked} is private (no o+x), so the account {name} cannot reach its home "
             f"{home}. Use a state dir every account can pass through, e.g. /srv/labdeck."
         )
-    try:
-        account = pwd.getpwnam(name)
-    except KeyError:
-        process = await asyncio.create_subprocess_exec(
-            "useradd",
-            "--home-dir",
-            str(home),
-            "--no-create-home",
-            "--shell",
-            "/bin/bash",
-            "--user-group",
-            name,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        _, err = await process.communicate()
-        if process.returncode != 0:
-            raise SystemUserError(f"useradd {name} failed: {err.decode().strip()}") from None
-        account = pwd.getpwnam(name)
+    account = await _account_made(name, home)
     home.mkdir(parents=True, exist_ok=True)
     os.chown(home, account.pw_uid, account.pw_gid)
     os.chmod(home, 0o700)
     return account
+
+
+async def _account_made(name: str, home: Path) -> pwd.struct_passwd:
+    """The account, made with useradd if missing (tried again if another made it meanwhile
+    or held the lock)."""
+    error = ""
+    for attempt in range(USERADD_ATTEMPTS):
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            pass
+        if attempt:
+            await asyncio.sleep(USERADD_RETRY_SECONDS)
+        process = await asyncio.create_subprocess_exec(
+            *("useradd", "--home-dir", str(home), "--no-create-home"),
+            *("--shell", "/bin/bash", "--user-group", name),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, err = await process.communicate()
+        error = err.decode().strip()
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        raise SystemUserError(f"useradd {name} failed: {error}") from None
