@@ -103,7 +103,7 @@ def test_admin_reads_the_usage_report_grants_time_and_downloads_csv(labdeck, bro
         page.locator("[data-testid=labdeck-open-usage-report]").click()
         report = page.locator("[data-testid=labdeck-usage-report]")
         expect(report.locator("[data-testid=labdeck-usage-table]")).to_contain_text(student)
-        expect(report.locator("[data-testid=labdeck-usage-chart] svg").first).to_be_visible()
+        expect(report.locator("[data-testid=labdeck-usage-chart] canvas").first).to_be_visible()
         page.screenshot(path=str(SCREENSHOTS / "usage-report.png"))
 
         page.fill("[data-testid=labdeck-grant-user]", student)

@@ -162,14 +162,6 @@ export function humanDuration(
   return m > 0 ? `${m} min` : `${s} s`;
 }
 
-/** Seconds as hours with one decimal, for reports: `3.5`. */
-export function formatHours(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds <= 0) {
-    return '0.0';
-  }
-  return (seconds / 3600).toFixed(1);
-}
-
 /**
  * Local wall-clock time of an ISO timestamp relative to `now`: `08:19` on
  * the same day, `tomorrow 08:19` on the next, else `26 Nov 08:19`. `null`

@@ -1,11 +1,4 @@
-import {
-  axisTicks,
-  niceCeiling,
-  scaleLength,
-  seriesKeys,
-  totalBars,
-  userBars
-} from '../admin/chartData';
+import { barSeries, seriesKeys, totalBars, userBars } from '../admin/chartData';
 import { IUsageRow } from '../tokens';
 
 function row(
@@ -24,51 +17,6 @@ function row(
   };
 }
 
-describe('niceCeiling', () => {
-  it.each([
-    [0, 1],
-    [-3, 1],
-    [Number.NaN, 1],
-    [0.3, 0.5],
-    [1, 1],
-    [1.2, 2],
-    [2.2, 2.5],
-    [3, 5],
-    [7, 10],
-    [12, 20],
-    [240, 250],
-    [999, 1000]
-  ])('%p -> %p', (value, nice) => {
-    expect(niceCeiling(value)).toBe(nice);
-  });
-});
-
-describe('axisTicks', () => {
-  it('spans 0 to a nice maximum in nice steps', () => {
-    expect(axisTicks(7)).toEqual([0, 2.5, 5, 7.5, 10]);
-    expect(axisTicks(12)).toEqual([0, 5, 10, 15, 20]);
-    expect(axisTicks(0)).toEqual([0, 0.25, 0.5, 0.75, 1]);
-  });
-
-  it('always reaches the data', () => {
-    for (const max of [0.1, 0.7, 1.9, 3.3, 17, 42, 101, 777]) {
-      const ticks = axisTicks(max);
-      expect(ticks[0]).toBe(0);
-      expect(ticks[ticks.length - 1]).toBeGreaterThanOrEqual(max);
-      expect(ticks.length).toBeLessThanOrEqual(6);
-    }
-  });
-});
-
-describe('scaleLength', () => {
-  it('is proportional, clamped and zero without a scale', () => {
-    expect(scaleLength(5, 10, 400)).toBe(200);
-    expect(scaleLength(12, 10, 400)).toBe(400);
-    expect(scaleLength(-1, 10, 400)).toBe(0);
-    expect(scaleLength(5, 0, 400)).toBe(0);
-  });
-});
-
 describe('userBars', () => {
   const rows = [
     row('alice', 'cpu', 1),
@@ -77,14 +25,14 @@ describe('userBars', () => {
     row('carol', 'tpu', 0.5)
   ];
 
-  it('stacks hours per profile, users by total', () => {
+  it('stacks seconds per profile, users by total', () => {
     const bars = userBars(rows, ['cpu', 'gpu']);
     expect(bars.map(b => b.label)).toEqual(['bob', 'alice', 'carol']);
     expect(bars[1].segments).toEqual([
-      { key: 'cpu', value: 1 },
-      { key: 'gpu', value: 2.5 }
+      { key: 'cpu', value: 3600 },
+      { key: 'gpu', value: 9000 }
     ]);
-    expect(bars[1].total).toBe(3.5);
+    expect(bars[1].total).toBe(12600);
   });
 
   it('orders series as the profiles, then others', () => {
@@ -93,15 +41,30 @@ describe('userBars', () => {
 });
 
 describe('totalBars', () => {
-  it('makes one bar per key, in hours, largest first', () => {
+  it('makes one bar per key, largest first', () => {
     const bars = totalBars({ 'class-a': 7200, tas: 36000, empty: 0 });
     expect(bars.map(b => [b.label, b.total])).toEqual([
-      ['tas', 10],
-      ['class-a', 2],
+      ['tas', 36000],
+      ['class-a', 7200],
       ['empty', 0]
     ]);
-    expect(bars[0].segments).toEqual([{ key: 'total', value: 10 }]);
+    expect(bars[0].segments).toEqual([{ key: 'total', value: 36000 }]);
     expect(bars[2].segments).toEqual([]);
     expect(totalBars({ gpu: 3600 }, key => key)[0].segments[0].key).toBe('gpu');
+  });
+});
+
+describe('barSeries', () => {
+  it('makes one column per present key, in the unit', () => {
+    const bars = userBars(
+      [row('alice', 'cpu', 0.5), row('bob', 'gpu', 0.25)],
+      ['cpu', 'gpu', 'tpu']
+    );
+    expect(
+      barSeries(bars, ['cpu', 'gpu', 'tpu'], k => k.toUpperCase(), 'min')
+    ).toEqual([
+      { key: 'cpu', label: 'CPU', values: [30, null] },
+      { key: 'gpu', label: 'GPU', values: [null, 15] }
+    ]);
   });
 });

@@ -5,7 +5,6 @@ import {
   formatDeadlineReason,
   formatDecimalBytes,
   formatDuration,
-  formatHours,
   formatStatusText,
   humanDuration,
   meterLevel,
@@ -147,13 +146,6 @@ describe('formatDecimalBytes', () => {
     [15e9, '15 GB']
   ])('%p -> %s', (bytes, text) => {
     expect(formatDecimalBytes(bytes)).toBe(text);
-  });
-});
-
-describe('formatHours', () => {
-  it('shows one decimal', () => {
-    expect(formatHours(5400)).toBe('1.5');
-    expect(formatHours(0)).toBe('0.0');
   });
 });
 

@@ -47,6 +47,21 @@ const REPORT: IUsageReport = {
   }
 };
 
+/** Rows of a chart's text alternative: item, then each series' time. */
+function chartRows(chart: HTMLElement): string[][] {
+  const table = chart.querySelector('table');
+  return Array.from(table?.querySelectorAll('tbody tr') ?? []).map(tr =>
+    Array.from(tr.children).map(cell => cell.textContent ?? '')
+  );
+}
+
+/** Text drawn on a chart's canvas (recorded by the jest setup's stub). */
+function drawnText(chart: HTMLElement): string[] {
+  const canvas = chart.querySelector('canvas') as
+    (HTMLCanvasElement & { __drawnText?: string[] }) | null;
+  return canvas?.__drawnText ?? [];
+}
+
 async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) {
     await new Promise(resolve => setTimeout(resolve, 0));
@@ -127,39 +142,99 @@ describe('UsageReport', () => {
       Array.from(tr.querySelectorAll('td')).map(td => td.textContent)
     );
     expect(rows).toEqual([
-      ['alice', 'class-a', 'CPU', '2', '2.0', '0.0'],
+      ['alice', 'class-a', 'CPU', '2', '2', '0'],
       ['alice', 'class-a', 'GPU', '1', '1.5', '1.5'],
-      ['bob', 'class-a, tas', 'GPU', '3', '10.0', '10.0']
+      ['bob', 'class-a, tas', 'GPU', '3', '10', '10']
+    ]);
+    expect(
+      Array.from(table.querySelectorAll('thead th')).map(th => th.textContent)
+    ).toEqual([
+      'User',
+      'Groups',
+      'Runtime',
+      'Sessions',
+      'Time (h)',
+      'GPU time (h)'
     ]);
     expect(table.querySelector('tfoot')?.textContent).toBe('Total613.511.5');
 
     const chart = byTestId(node, 'labdeck-usage-chart');
     const users = byTestId(chart, 'labdeck-usage-chart-users');
     // bob first (10 h), then alice (2 h CPU + 1.5 h GPU stacked).
-    const labels = Array.from(
-      users.querySelectorAll('.jp-labdeck-chart-label')
-    ).map(t => t.lastChild?.textContent);
-    expect(labels).toEqual(['bob', 'alice']);
-    const rects = Array.from(users.querySelectorAll('rect'));
-    expect(rects.map(r => r.getAttribute('data-series'))).toEqual([
-      'gpu',
-      'cpu',
-      'gpu'
+    expect(chartRows(users)).toEqual([
+      ['bob', '–', '10 h', '10 h'],
+      ['alice', '2 h', '1.5 h', '3.5 h']
     ]);
-    // Axis 0..10 h over 448 units: bob's 10 h fills the plot.
-    expect(Number(rects[0].getAttribute('width'))).toBeCloseTo(448);
-    expect(Number(rects[1].getAttribute('width'))).toBeCloseTo(89.6);
-    // Stacked: alice's GPU starts where her CPU ends.
-    expect(Number(rects[2].getAttribute('x'))).toBeCloseTo(128 + 89.6);
+    expect(drawnText(users)).toEqual(
+      expect.arrayContaining(['bob', 'alice', 'Time (h)', '10 h', '3.5 h'])
+    );
+    expect(
+      Array.from(users.querySelectorAll('.jp-labdeck-chart-legend li')).map(
+        li => li.textContent
+      )
+    ).toEqual(['CPU', 'GPU']);
 
     const profiles = byTestId(chart, 'labdeck-usage-chart-profiles');
-    expect(profiles.querySelectorAll('rect')).toHaveLength(2);
+    expect(chartRows(profiles)).toEqual([
+      ['GPU', '–', '11.5 h', '11.5 h'],
+      ['CPU', '2 h', '–', '2 h']
+    ]);
     const groups = byTestId(chart, 'labdeck-usage-chart-groups');
-    expect(groups.textContent).toContain('13.5 h');
-    expect(groups.textContent).toContain('tas');
+    expect(chartRows(groups)).toEqual([
+      ['class-a', '13.5 h'],
+      ['tas', '10 h']
+    ]);
     expect(byTestId(node, 'labdeck-usage-summary').textContent).toContain(
       '2 users'
     );
+  });
+
+  it('shows a class of short sessions in minutes, not 0.0 h', async () => {
+    const minutes = (user: string, profile: string, count: number) => ({
+      user,
+      groups: ['short-class'],
+      profile,
+      sessions: 1,
+      seconds: count * 60,
+      gpu_seconds: profile === 'gpu' ? count * 60 : 0
+    });
+    api.fetchReport.mockResolvedValue({
+      ...REPORT,
+      group: 'short-class',
+      rows: [
+        minutes('ann', 'cpu', 12),
+        minutes('ben', 'cpu', 25),
+        minutes('cid', 'gpu', 4)
+      ],
+      totals: {
+        by_profile: { cpu: 37 * 60, gpu: 4 * 60 },
+        by_group: { 'short-class': 41 * 60 }
+      }
+    });
+    const node = await render();
+    const users = byTestId(node, 'labdeck-usage-chart-users');
+    expect(chartRows(users)).toEqual([
+      ['ben', '25 min', '–', '25 min'],
+      ['ann', '12 min', '–', '12 min'],
+      ['cid', '–', '4 min', '4 min']
+    ]);
+    const drawn = drawnText(users);
+    expect(drawn).toEqual(
+      expect.arrayContaining(['Time (min)', '25 min', '12 min', '4 min'])
+    );
+    expect(drawn.some(text => text.includes(' h'))).toBe(false);
+    expect(chartRows(byTestId(node, 'labdeck-usage-chart-groups'))).toEqual([
+      ['short-class', '41 min']
+    ]);
+
+    const table = byTestId(node, 'labdeck-usage-table');
+    expect(table.querySelector('thead')?.textContent).toContain('Time (min)');
+    expect(
+      Array.from(table.querySelectorAll('tbody tr')).map(
+        tr => tr.querySelectorAll('td')[4].textContent
+      )
+    ).toEqual(['12', '25', '4']);
+    expect(table.textContent).not.toContain('0.0');
   });
 
   it('filters by group on submit and shows server errors', async () => {

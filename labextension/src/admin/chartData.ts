@@ -1,14 +1,16 @@
 /**
- * Data and scale of the usage chart: pure functions, no DOM.
+ * Data of the usage charts: pure functions, no DOM.
  */
 
+import type { IChartSeries } from '../components/chart';
+import { DurationUnit, inUnit } from '../durationUnit';
 import type { IUsageRow } from '../tokens';
 
 /** One part of a bar. */
 export interface ISegment {
   /** Series key (a profile name, or `total`). */
   key: string;
-  /** Hours. */
+  /** Seconds. */
   value: number;
 }
 
@@ -21,57 +23,7 @@ export interface IBar {
 }
 
 /**
- * The smallest "nice" number (1, 2, 2.5, 5 × 10ⁿ) at or above `value`, so
- * axis ticks read well. `1` for zero or invalid input.
- */
-export function niceCeiling(value: number): number {
-  if (!Number.isFinite(value) || value <= 0) {
-    return 1;
-  }
-  const magnitude = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 2.5, 5, 10]) {
-    const candidate = step * magnitude;
-    // Tolerate float noise (0.30000000000000004).
-    if (candidate >= value * (1 - 1e-9)) {
-      return candidate;
-    }
-  }
-  return 10 * magnitude;
-}
-
-/** Axis ticks from 0 to a nice ceiling of `max`, `count` intervals. */
-export function axisTicks(max: number, count = 4): number[] {
-  const top = niceCeiling(max);
-  const step = niceCeiling(top / count);
-  const ticks: number[] = [];
-  for (let i = 0; i * step <= top * (1 + 1e-9); i++) {
-    ticks.push(Number((i * step).toPrecision(12)));
-  }
-  // Keep the last tick at or above the data.
-  if (ticks[ticks.length - 1] < max) {
-    ticks.push(Number((ticks.length * step).toPrecision(12)));
-  }
-  return ticks;
-}
-
-/** Pixel length of `value` on an axis from 0 to `max` over `length` px. */
-export function scaleLength(
-  value: number,
-  max: number,
-  length: number
-): number {
-  if (!(max > 0) || !Number.isFinite(value) || value <= 0) {
-    return 0;
-  }
-  return Math.min(length, (value / max) * length);
-}
-
-function hours(seconds: number): number {
-  return seconds / 3600;
-}
-
-/**
- * Hours per user, stacked by profile (profiles in `profileOrder`, then any
+ * Seconds per user, stacked by profile (profiles in `profileOrder`, then any
  * others by name); users by total, largest first.
  */
 export function userBars(
@@ -81,10 +33,7 @@ export function userBars(
   const byUser = new Map<string, Map<string, number>>();
   for (const row of rows) {
     const profiles = byUser.get(row.user) ?? new Map<string, number>();
-    profiles.set(
-      row.profile,
-      (profiles.get(row.profile) ?? 0) + hours(row.seconds)
-    );
+    profiles.set(row.profile, (profiles.get(row.profile) ?? 0) + row.seconds);
     byUser.set(row.user, profiles);
   }
   const order = seriesKeys(rows, profileOrder);
@@ -110,7 +59,7 @@ export function totalBars(
 ): IBar[] {
   return Object.entries(totals)
     .map(([label, seconds]) => {
-      const value = hours(seconds);
+      const value = Math.max(0, seconds);
       return {
         label,
         segments: value > 0 ? [{ key: seriesKey(label), value }] : [],
@@ -131,6 +80,28 @@ export function seriesKeys(
     .filter(p => !known.includes(p))
     .sort();
   return [...known, ...others];
+}
+
+/**
+ * The bars as chart columns: one series per key in `keys` that some bar
+ * has, values in `unit` (`null` where a bar has no such segment).
+ */
+export function barSeries(
+  bars: readonly IBar[],
+  keys: readonly string[],
+  label: (key: string) => string,
+  unit: DurationUnit
+): IChartSeries[] {
+  return keys
+    .filter(key => bars.some(b => b.segments.some(s => s.key === key)))
+    .map(key => ({
+      key,
+      label: label(key),
+      values: bars.map(bar => {
+        const segment = bar.segments.find(s => s.key === key);
+        return segment ? inUnit(segment.value, unit) : null;
+      })
+    }));
 }
 
 function sum(segments: ISegment[]): number {

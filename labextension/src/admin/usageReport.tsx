@@ -18,7 +18,7 @@ import {
   grantTime,
   IGrantResult
 } from './api';
-import { BarChart } from './chart';
+import { UsageBarChart } from './chart';
 import { seriesKeys, totalBars, userBars } from './chartData';
 import { GrantForm } from './grantForm';
 import { defaultPeriod, IPeriod, periodQuery } from './period';
@@ -52,7 +52,7 @@ export interface IUsageReportProps {
 }
 
 /**
- * The admin usage report: period and group filters, charts (hours per
+ * The admin usage report: period and group filters, charts (time per
  * user stacked by runtime, totals per runtime and per group), the table,
  * CSV download and the "Grant time" form.
  */
@@ -221,22 +221,25 @@ function ReportBody({
           (report.group ? ` · group ${report.group}` : '')}
       </p>
       <div className="jp-labdeck-charts" data-testid="labdeck-usage-chart">
-        <BarChart
-          title="Hours per user"
+        <UsageBarChart
+          title="Time per user"
           bars={userBars(report.rows, order)}
           series={series}
           seriesLabel={label}
           testId="labdeck-usage-chart-users"
         />
-        <BarChart
-          title="Hours per runtime"
-          bars={totalBars(report.totals.by_profile, key => key)}
+        <UsageBarChart
+          title="Time per runtime"
+          bars={totalBars(report.totals.by_profile, key => key).map(bar => ({
+            ...bar,
+            label: label(bar.label)
+          }))}
           series={series}
           seriesLabel={label}
           testId="labdeck-usage-chart-profiles"
         />
-        <BarChart
-          title="Hours per group"
+        <UsageBarChart
+          title="Time per group"
           bars={totalBars(report.totals.by_group)}
           series={['total']}
           seriesLabel={label}

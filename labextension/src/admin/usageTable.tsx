@@ -1,9 +1,13 @@
 import * as React from 'react';
 
-import { formatHours, profileDisplayName } from '../format';
+import { formatAmount, inUnit, pickDurationUnit } from '../durationUnit';
+import { profileDisplayName } from '../format';
 import { IProfile, IUsageRow } from '../tokens';
 
-/** The report rows: one per user and runtime, with a total line. */
+/**
+ * The report rows: one per user and runtime, with a total line; times in
+ * the unit that suits the longest row (`s`, `min` or `h`).
+ */
 export function UsageTable({
   rows,
   profiles
@@ -19,6 +23,12 @@ export function UsageTable({
     }),
     { sessions: 0, seconds: 0, gpu: 0 }
   );
+  // By the rows, so a class of short sessions reads in minutes even when
+  // its total runs to hours.
+  const unit = pickDurationUnit(
+    rows.map(r => Math.max(r.seconds, r.gpu_seconds))
+  );
+  const time = (seconds: number): string => formatAmount(inUnit(seconds, unit));
   return (
     <table className="jp-labdeck-table" data-testid="labdeck-usage-table">
       <thead>
@@ -30,10 +40,10 @@ export function UsageTable({
             Sessions
           </th>
           <th scope="col" className="jp-mod-number">
-            Hours
+            {`Time (${unit})`}
           </th>
           <th scope="col" className="jp-mod-number">
-            GPU hours
+            {`GPU time (${unit})`}
           </th>
         </tr>
       </thead>
@@ -51,8 +61,8 @@ export function UsageTable({
               <td>{row.groups.join(', ')}</td>
               <td>{profileDisplayName(profiles, row.profile)}</td>
               <td className="jp-mod-number">{row.sessions}</td>
-              <td className="jp-mod-number">{formatHours(row.seconds)}</td>
-              <td className="jp-mod-number">{formatHours(row.gpu_seconds)}</td>
+              <td className="jp-mod-number">{time(row.seconds)}</td>
+              <td className="jp-mod-number">{time(row.gpu_seconds)}</td>
             </tr>
           ))
         )}
@@ -64,8 +74,8 @@ export function UsageTable({
               Total
             </th>
             <td className="jp-mod-number">{total.sessions}</td>
-            <td className="jp-mod-number">{formatHours(total.seconds)}</td>
-            <td className="jp-mod-number">{formatHours(total.gpu)}</td>
+            <td className="jp-mod-number">{time(total.seconds)}</td>
+            <td className="jp-mod-number">{time(total.gpu)}</td>
           </tr>
         </tfoot>
       )}
