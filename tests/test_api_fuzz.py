@@ -39,6 +39,8 @@ def fuzzer(labdeck):
     token = labdeck.create_user(name)
     # nothing the fuzz sends may start a cluster
     labdeck.set_quota(name, {"spark": {"clusters": 0}})
+    # nor a job (a command needs no file to exist)
+    labdeck.set_quota(name, {"jobs": {"concurrent": 0}})
     document = labdeck.request("GET", f"{API}/openapi.json", token=token).json()
     operations = [
         (path, method, operation)

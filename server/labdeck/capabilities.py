@@ -1,6 +1,6 @@
 """What labdeck offers beyond lab sessions, each capability declared once.
 
-A capability is a kind of resource users start (Spark clusters; training jobs and
+A capability is a kind of resource users start (Spark clusters, training jobs;
 deployments next). Each brings a backend, a quota section, a handler module and a lab
 sidebar section; this registry is where the service, the quota policy and the hub's
 shared configuration learn which capabilities there are.
@@ -8,6 +8,7 @@ shared configuration learn which capabilities there are.
 
 from dataclasses import dataclass
 
+from .jobs.quota import JOBS_QUOTA
 from .quota.sections import QuotaSection
 from .spark.quota import SPARK_QUOTA
 
@@ -22,8 +23,9 @@ class Capability:
 
 
 SPARK = Capability("spark", "cluster", SPARK_QUOTA, "SparkClusters")
+JOBS = Capability("jobs", "job", JOBS_QUOTA, "TrainingJobs")
 
-CAPABILITIES: tuple[Capability, ...] = (SPARK,)
+CAPABILITIES: tuple[Capability, ...] = (SPARK, JOBS)
 
 
 def quota_sections() -> tuple[QuotaSection, ...]:

@@ -16,7 +16,7 @@ from traitlets.config import Application, Config
 
 from .._version import __version__
 from ..accounts import UserAccounts
-from ..capabilities import SPARK
+from ..capabilities import JOBS, SPARK
 from ..cgroups import Cgroups
 from ..hub.settings import SHARED_CONFIG_ENV
 from ..paths import StateDir, default_state_dir, write_secret
@@ -31,6 +31,7 @@ from .handlers import default_handlers, page_handlers
 from .handlers.base import NotFoundHandler
 from .handlers.openapi import build_document
 from .hub_client import HubClient
+from .jobs import JobManager, TrainingJobs
 from .ledger import Ledger
 from .livy import LivyGateway
 from .platform import Platform
@@ -121,7 +122,15 @@ class LabdeckService(Application):
     def _service_name_default(self):
         return os.environ.get("JUPYTERHUB_SERVICE_NAME", "labdeck")
 
-    classes = [QuotaPolicy, RuntimeProfiles, GPUPool, StorageMeter, SparkClusters, UserAccounts]
+    classes = [
+        QuotaPolicy,
+        RuntimeProfiles,
+        GPUPool,
+        StorageMeter,
+        SparkClusters,
+        TrainingJobs,
+        UserAccounts,
+    ]
 
     def initialize(self, argv=None):
         super().initialize(argv)
@@ -158,6 +167,15 @@ class LabdeckService(Application):
         )
         self.livy = LivyGateway(platform, self.clusters, spark_root)
         self.clusters.livy = self.livy
+        jobs = TrainingJobs(parent=self)
+        self.jobs = JobManager(
+            platform,
+            jobs,
+            jobs.backend_class,
+            Path(self.state_dir) / "jobs",
+            self.base_url.rstrip("/") + "/jobs",
+            profiles=self.profiles,
+        )
         self.users = Users(self.db)
         self.web_app = self.make_web_app()
 
@@ -168,7 +186,7 @@ class LabdeckService(Application):
     @property
     def managers(self) -> dict[str, ResourceManager]:
         """The manager of each capability's resources, by capability name."""
-        return {SPARK.name: self.clusters}
+        return {SPARK.name: self.clusters, JOBS.name: self.jobs}
 
     @property
     def routes(self) -> list[tuple[str, type]]:

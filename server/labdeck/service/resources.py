@@ -1,4 +1,4 @@
-"""The lifecycle every kind of user resource shares (Spark clusters now; jobs and
+"""The lifecycle every kind of user resource shares (Spark clusters, training jobs;
 deployments next): a backend contract, and a manager base that owns the rest.
 
 States: STARTING -> RUNNING -> TERMINATING -> TERMINATED, or FAILED with a reason.
@@ -182,6 +182,12 @@ class ResourceManager:
 
     async def busy(self, resource: Resource) -> bool:
         return await self.backend(resource).busy()
+
+    def outcome(self, resource: Resource, reason: str) -> tuple[str, str] | None:
+        """How a resource whose processes ended by themselves is recorded: (state,
+        reason), or None for lost (FAILED). A kind whose work ends (a job) says here
+        whether it completed."""
+        return None
 
     # -- queries ----------------------------------------------------------------------------
     def get(self, resource_id: str) -> Resource | None:
@@ -401,7 +407,8 @@ class ResourceManager:
     async def _check_one(self, resource: Resource) -> None:
         lost = await self.backend(resource).poll()
         if lost is not None:
-            await self.terminate(resource.id, lost, state=FAILED)
+            state, reason = self.outcome(resource, lost) or (FAILED, lost)
+            await self.terminate(resource.id, reason, state=state)
             return
         if await self.busy(resource):
             self.touch(resource.id)
@@ -425,16 +432,19 @@ class ResourceManager:
         Budget deadlines are computed again from the ledger."""
         for resource in self.live():
             backend = self.backend(resource)
-            if resource.state == RUNNING and await backend.poll() is None:
-                self.log.info("Re-adopted running %s %s", self.noun, resource.id)
-                continue
+            ended = None
+            if resource.state == RUNNING:
+                ended = await backend.poll()
+                if ended is None:
+                    self.log.info("Re-adopted running %s %s", self.noun, resource.id)
+                    continue
             await backend.stop()
-            self._finish(
-                resource.id,
+            # a job that ended by itself meanwhile is recorded as it ended
+            state, reason = (ended is not None and self.outcome(resource, ended)) or (
                 FAILED,
                 "Lost while labdeck restarted; its processes were stopped. Start it again.",
-                lost=True,
             )
+            self._finish(resource.id, state, reason, lost=True)
         for user in {r.user for r in self.owned_by(None, (RUNNING,))}:
             self.budget.changed(user)
         self._watcher = asyncio.create_task(self._watch())

@@ -15,6 +15,7 @@ WHOLE_ID = re.compile(r"[0-9]{1,18}")
 if TYPE_CHECKING:
     from ..app import LabdeckService
     from ..clusters import ClusterManager
+    from ..jobs import JobManager
     from ..ledger import Ledger
     from ..livy import LivyGateway
     from ..quotas import Quotas
@@ -54,6 +55,10 @@ class APIHandler(HubOAuthenticated, web.RequestHandler):
     @property
     def clusters(self) -> "ClusterManager":
         return self.service.clusters
+
+    @property
+    def jobs(self) -> "JobManager":
+        return self.service.jobs
 
     @property
     def livy(self) -> "LivyGateway":
