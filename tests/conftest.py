@@ -93,3 +93,12 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def owner(labdeck, new_user):
+    """A user whose account and home exist (a first request makes them)."""
+    name, token = new_user("jobs")
+    response = labdeck.service("POST", "/jobs", token=token, json={"script": "missing.py"})
+    assert response.status_code == 400, response.text
+    return name, token

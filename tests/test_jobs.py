@@ -4,57 +4,16 @@ maximum run time, who may see them, bad requests, and a service restart."""
 
 import json
 import os
-import pwd
 import signal
 import threading
 import time
 from pathlib import Path
 
 import nbformat
-import pytest
-from labdeck.hub.system_users import system_user_name
-from labdeck_process import ACCOUNT_PREFIX, wait_for
+from jobs_support import GATED, account, home, write_file
+from labdeck_process import wait_for
 
 ENDED = ("COMPLETED", "FAILED", "STOPPED")
-# a script that says what it did, then waits for the test to let it go on
-GATED = """
-import os, sys, time
-import labdeck.metrics
-print("starting", flush=True)
-for step in range(3):
-    print(f"epoch {step} loss={1 / (step + 1):.4f}", flush=True)
-    labdeck.metrics.log(step=step, accuracy=step / 10)
-while not os.path.exists("go"):
-    time.sleep(0.05)
-print("finished", flush=True)
-"""
-
-
-@pytest.fixture
-def owner(labdeck, new_user):
-    """A user whose account and home exist (a first request makes them)."""
-    name, token = new_user("jobs")
-    response = labdeck.service("POST", "/jobs", token=token, json={"script": "missing.py"})
-    assert response.status_code == 400, response.text
-    return name, token
-
-
-def home(labdeck, name) -> Path:
-    return labdeck.state_dir / "homes" / name
-
-
-def account(name) -> pwd.struct_passwd:
-    return pwd.getpwnam(system_user_name(ACCOUNT_PREFIX, name))
-
-
-def write_file(labdeck, name, relative, text) -> Path:
-    """A file of the user's own in their home (as they would save it)."""
-    path = home(labdeck, name) / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    entry = account(name)
-    os.chown(path, entry.pw_uid, entry.pw_gid)
-    return path
 
 
 def submit(labdeck, token, **body) -> dict:
