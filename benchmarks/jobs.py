@@ -1,0 +1,279 @@
+"""Jobs benchmark: training jobs through labdeck against a bare subprocess, same machine.
+
+One `labdeck up` hub in a temp dir (as root: the job runs as the user's own account, in
+a cgroup), one user. Each of --repeat repetitions measures, taking turns going first:
+
+  start     labdeck   POST jobs, then GET jobs/<id> every 10 ms until RUNNING and the
+                      script's first line is in its log (GET jobs/<id>/logs)
+            baseline  subprocess.Popen of the same script with the same Python, until
+                      its first line is read from its stdout
+  metric    labdeck   a running job prints `loss=<n>` (matched by a metric definition)
+                      when told to (a file appears in its folder); time until
+                      GET jobs/<id>/metrics shows it, polled every 10 ms
+            baseline  the same script under Popen: time until its stdout line is read
+  cpu       labdeck   a CPU-bound script (a pure-Python loop, --work iterations) as a
+                      job: its own measured run time (it prints it), so the runner's
+                      sampling every 500 ms and the cgroup are what is compared
+            baseline  the same script under Popen
+
+Run it from the repository root, as root:
+
+    .venv/bin/python benchmarks/jobs.py [--repeat 5] [--work 20000000] [--json PATH]
+
+It reports numbers and never judges them; it exits non-zero only when something fails
+functionally.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+from _hubs import (
+    BenchmarkError,
+    Hub,
+    clean_up,
+    launch_labdeck_hub,
+    make_root,
+    report_failure,
+    wait_until_hub_ready,
+)
+from spark import Labdeck, user_token
+
+POLL = 0.01
+TIMEOUT = 60
+# waits for a file named "go" in its working directory, then prints a metric and ends
+METRIC_SCRIPT = """
+import os, time
+print("started", flush=True)
+while not os.path.exists("go"):
+    time.sleep(0.002)
+print("loss=0.125", flush=True)
+"""
+CPU_SCRIPT = """
+import sys, time
+began = time.perf_counter()
+total = 0
+for i in range(int(sys.argv[1])):
+    total += i * i
+print(f"seconds={time.perf_counter() - began:.6f}", flush=True)
+"""
+
+
+def wait(condition, what: str):
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(POLL)
+    raise BenchmarkError(f"{what} did not happen within {TIMEOUT} s")
+
+
+def home_of(lab: Labdeck, user: str) -> Path:
+    return lab.state_dir / "homes" / user
+
+
+def write_script(lab: Labdeck, user: str, name: str, text: str) -> Path:
+    """A file of the user's own (the benchmark runs as root: give it to their account)."""
+    home = home_of(lab, user)
+    path = home / name
+    path.write_text(text)
+    owner = home.stat()
+    os.chown(path, owner.st_uid, owner.st_gid)
+    return path
+
+
+def submit(lab: Labdeck, body: dict) -> str:
+    response = lab.api("POST", "jobs", json=body)
+    if response.status_code != 201:
+        raise BenchmarkError(f"submitting a job gave {response.status_code}: {response.text}")
+    return response.json()["id"]
+
+
+def job_state(lab: Labdeck, job_id: str) -> dict:
+    return lab.api("GET", f"jobs/{job_id}").json()
+
+
+def log_text(lab: Labdeck, job_id: str) -> str:
+    return lab.api("GET", f"jobs/{job_id}/logs").json()["text"]
+
+
+def finish(lab: Labdeck, job_id: str) -> dict:
+    def ended():
+        job = job_state(lab, job_id)
+        return job if job["state"] in ("COMPLETED", "FAILED", "STOPPED") else None
+
+    job = wait(ended, f"job {job_id} to end")
+    if job["state"] != "COMPLETED":
+        raise BenchmarkError(f"job {job_id} ended {job['state']}: {job['state_reason']}")
+    return job
+
+
+def labdeck_start_and_metric(lab: Labdeck, user: str, rep: int) -> tuple[float, float]:
+    folder = f"metric-{rep}"
+    (home_of(lab, user) / folder).mkdir()
+    os.chown(home_of(lab, user) / folder, *owner_ids(lab, user))
+    write_script(lab, user, f"{folder}/train.py", METRIC_SCRIPT)
+    began = time.monotonic()
+    job_id = submit(
+        lab,
+        {
+            "name": folder,
+            "script": f"{folder}/train.py",
+            "working_dir": folder,
+            "metric_definitions": [{"name": "loss", "regex": r"loss=([0-9.]+)"}],
+        },
+    )
+    wait(
+        lambda: job_state(lab, job_id)["state"] == "RUNNING" and "started" in log_text(lab, job_id),
+        "the job's first line",
+    )
+    started = time.monotonic() - began
+    go = home_of(lab, user) / folder / "go"
+    go.touch()
+    told = time.monotonic()
+
+    def shown() -> bool:
+        points = lab.api("GET", f"jobs/{job_id}/metrics").json()["points"]
+        return any("loss" in point["values"] for point in points)
+
+    wait(shown, "the metric in the API")
+    metric = time.monotonic() - told
+    finish(lab, job_id)
+    return started, metric
+
+
+def owner_ids(lab: Labdeck, user: str) -> tuple[int, int]:
+    info = home_of(lab, user).stat()
+    return info.st_uid, info.st_gid
+
+
+def popen_start_and_metric(root: Path, rep: int) -> tuple[float, float]:
+    folder = root / "baseline" / f"metric-{rep}"
+    folder.mkdir(parents=True)
+    (folder / "train.py").write_text(METRIC_SCRIPT)
+    began = time.monotonic()
+    process = subprocess.Popen(
+        [sys.executable, "train.py"], cwd=folder, stdout=subprocess.PIPE, text=True
+    )
+    if process.stdout.readline().strip() != "started":
+        raise BenchmarkError("the baseline script did not start")
+    started = time.monotonic() - began
+    (folder / "go").touch()
+    told = time.monotonic()
+    if not process.stdout.readline().startswith("loss="):
+        raise BenchmarkError("the baseline script printed no metric")
+    metric = time.monotonic() - told
+    process.wait(TIMEOUT)
+    return started, metric
+
+
+def labdeck_cpu(lab: Labdeck, user: str, work: int, rep: int) -> float:
+    write_script(lab, user, "cpu.py", CPU_SCRIPT)
+    job_id = submit(lab, {"name": f"cpu-{rep}", "script": "cpu.py", "args": [str(work)]})
+    finish(lab, job_id)
+    return seconds_printed(log_text(lab, job_id))
+
+
+def popen_cpu(root: Path, work: int) -> float:
+    script = root / "baseline" / "cpu.py"
+    script.parent.mkdir(parents=True, exist_ok=True)
+    script.write_text(CPU_SCRIPT)
+    output = subprocess.run(
+        [sys.executable, str(script), str(work)], capture_output=True, text=True, check=True
+    )
+    return seconds_printed(output.stdout)
+
+
+def seconds_printed(text: str) -> float:
+    for line in text.splitlines():
+        if line.startswith("seconds="):
+            return float(line.removeprefix("seconds="))
+    raise BenchmarkError(f"no run time in the output: {text[-200:]!r}")
+
+
+def run(args: argparse.Namespace, root: Path, hubs: list[Hub]) -> dict:
+    print("starting labdeck hub...", flush=True)
+    hubs.append(launch_labdeck_hub(root))
+    wait_until_hub_ready(hubs[0])
+    hubs[0].use_token()
+    lab = Labdeck(hubs[0])
+    lab.client.headers["Authorization"] = f"token {user_token(hubs[0])}"
+    user = "sparkbench"
+    # refused (no such script), and the user's account and home are made
+    if lab.api("POST", "jobs", json={"script": "none.py"}).status_code != 400:
+        raise BenchmarkError("the service did not check a missing script")
+    figures = {k: {"labdeck": [], "baseline": []} for k in ("start", "metric", "cpu")}
+    for rep in range(args.repeat):
+        sides = ["labdeck", "baseline"] if rep % 2 == 0 else ["baseline", "labdeck"]
+        for side in sides:
+            if side == "labdeck":
+                start, metric = labdeck_start_and_metric(lab, user, rep)
+                cpu = labdeck_cpu(lab, user, args.work, rep)
+            else:
+                start, metric = popen_start_and_metric(root, rep)
+                cpu = popen_cpu(root, args.work)
+            for key, value in (("start", start), ("metric", metric), ("cpu", cpu)):
+                figures[key][side].append(value)
+            print(
+                f"  #{rep + 1} {side:8} start {start:6.3f} s  metric {metric:6.3f} s  "
+                f"cpu {cpu:6.3f} s",
+                flush=True,
+            )
+    return {key: summarize(values) for key, values in figures.items()}
+
+
+def summarize(values: dict[str, list[float]]) -> dict:
+    labdeck, baseline = (statistics.median(values[k]) for k in ("labdeck", "baseline"))
+    return {
+        **values,
+        "labdeck_median": labdeck,
+        "baseline_median": baseline,
+        "ratio": labdeck / baseline,
+    }
+
+
+def print_table(scenarios: dict[str, dict]) -> None:
+    header = f"{'figure (s)':10} {'baseline':>9} {'labdeck':>9} {'ratio':>7}"
+    print(f"\n{header}\n{'-' * len(header)}")
+    for name, s in scenarios.items():
+        print(f"{name:10} {s['baseline_median']:9.3f} {s['labdeck_median']:9.3f} {s['ratio']:7.2f}")
+    print()
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=5, help="repetitions")
+    parser.add_argument("--work", type=int, default=20_000_000, help="CPU loop iterations")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    if args.repeat < 1 or args.work < 1:
+        parser.error("--repeat and --work must be at least 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    root = make_root("labdeck-jobs-bench-")
+    hubs: list[Hub] = []
+    try:
+        scenarios = run(args, root, hubs)
+    except (BenchmarkError, requests.RequestException, OSError, KeyError, ValueError) as e:
+        report_failure("jobs", e, hubs)
+        return 1
+    finally:
+        clean_up(root, hubs)
+    print_table(scenarios)
+    if args.json:
+        args.json.write_text(json.dumps({"benchmark": "jobs", "scenarios": scenarios}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
