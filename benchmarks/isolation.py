@@ -23,12 +23,12 @@ functionally.
 import argparse
 import json
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
 
 import requests
+from _compare import compare, print_comparison
 from _hubs import (
     BenchmarkError,
     Hub,
@@ -93,27 +93,7 @@ def run(args: argparse.Namespace, root: Path, hubs: list[Hub]) -> dict[str, dict
             figures["session"][name].append(seconds)
             print(f"  session #{rep + 1} {name:8} {seconds:6.2f} s", flush=True)
         delete_labdeck_cluster(lab, clusters[name])
-    return {scenario: summarize(values) for scenario, values in figures.items()}
-
-
-def summarize(values: dict[str, list[float]]) -> dict:
-    isolated, single = statistics.median(values["isolated"]), statistics.median(values["single"])
-    return {
-        **values,
-        "isolated_median": isolated,
-        "single_median": single,
-        "ratio": isolated / single,
-    }
-
-
-def print_table(scenarios: dict[str, dict]) -> None:
-    header = f"{'scenario':12} {'single med':>11} {'isolated med':>13} {'ratio':>6}"
-    print(f"\n{header}\n{'-' * len(header)}")
-    for name, s in scenarios.items():
-        print(
-            f"{name:12} {s['single_median']:10.2f}s {s['isolated_median']:12.2f}s {s['ratio']:6.2f}"
-        )
-    print()
+    return {scenario: compare(values, "isolated", "single") for scenario, values in figures.items()}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -139,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         clean_up(root, hubs)
-    print_table(scenarios)
+    print_comparison(scenarios, "isolated", "single")
     if args.json:
         report = {"benchmark": "isolation", "repeat": args.repeat, "scenarios": scenarios}
         args.json.write_text(json.dumps(report, indent=2) + "\n")

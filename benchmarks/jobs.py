@@ -27,13 +27,13 @@ functionally.
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import requests
+from _compare import compare, print_comparison
 from _hubs import (
     BenchmarkError,
     Hub,
@@ -43,7 +43,7 @@ from _hubs import (
     report_failure,
     wait_until_hub_ready,
 )
-from spark import Labdeck, user_token
+from spark import Labdeck, user_token, wait_for
 
 POLL = 0.01
 TIMEOUT = 60
@@ -66,13 +66,7 @@ print(f"seconds={time.perf_counter() - began:.6f}", flush=True)
 
 
 def wait(condition, what: str):
-    deadline = time.monotonic() + TIMEOUT
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(POLL)
-    raise BenchmarkError(f"{what} did not happen within {TIMEOUT} s")
+    return wait_for(condition, TIMEOUT, what, poll=POLL)
 
 
 def home_of(lab: Labdeck, user: str) -> Path:
@@ -226,25 +220,7 @@ def run(args: argparse.Namespace, root: Path, hubs: list[Hub]) -> dict:
                 f"cpu {cpu:6.3f} s",
                 flush=True,
             )
-    return {key: summarize(values) for key, values in figures.items()}
-
-
-def summarize(values: dict[str, list[float]]) -> dict:
-    labdeck, baseline = (statistics.median(values[k]) for k in ("labdeck", "baseline"))
-    return {
-        **values,
-        "labdeck_median": labdeck,
-        "baseline_median": baseline,
-        "ratio": labdeck / baseline,
-    }
-
-
-def print_table(scenarios: dict[str, dict]) -> None:
-    header = f"{'figure (s)':10} {'baseline':>9} {'labdeck':>9} {'ratio':>7}"
-    print(f"\n{header}\n{'-' * len(header)}")
-    for name, s in scenarios.items():
-        print(f"{name:10} {s['baseline_median']:9.3f} {s['labdeck_median']:9.3f} {s['ratio']:7.2f}")
-    print()
+    return {key: compare(values, "labdeck", "baseline") for key, values in figures.items()}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -269,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         clean_up(root, hubs)
-    print_table(scenarios)
+    print_comparison(scenarios, "labdeck", "baseline", 3)
     if args.json:
         args.json.write_text(json.dumps({"benchmark": "jobs", "scenarios": scenarios}, indent=2))
     return 0
