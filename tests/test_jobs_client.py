@@ -1,9 +1,12 @@
-"""`labdeck.jobs.submit` from Python, against the real service: wait, logs, metrics, stop."""
+"""`labdeck.jobs.submit` and `JobMonitor` from Python, against the real service: wait, logs,
+metrics, stop."""
 
 import pytest
 from jobs_support import GATED, home, write_file
 from labdeck.jobs import Job, jobs, submit
 from labdeck.widgets.client import LabdeckClient, LabdeckError
+from labdeck.widgets.jobs import JobMonitor, series
+from labdeck_process import wait_for
 
 TRAIN = """
 import labdeck.metrics
@@ -50,3 +53,23 @@ def test_a_job_is_stopped_and_a_refusal_carries_the_reason(labdeck, owner, clien
     with pytest.raises(LabdeckError) as refused:
         submit("../elsewhere.py", client=client)
     assert refused.value.status == 400 and "home" in str(refused.value)
+
+
+def test_a_monitor_shows_the_state_the_log_and_the_curves_and_stops_the_job(labdeck, owner, client):
+    name, _ = owner
+    write_file(labdeck, name, "watched.py", GATED)
+    job = submit("watched.py", metric_definitions=LOSS, client=client)
+    monitor = JobMonitor(job, background=False)
+
+    def caught_up() -> bool:
+        monitor.refresh()
+        return "epoch 2" in monitor.output.value and monitor.job.state == "RUNNING"
+
+    wait_for(caught_up, 30, 0.1, "the monitor to show the running job's output")
+    assert "RUNNING" in monitor.header.value and not monitor.stop_button.disabled
+    assert series(monitor._points)["loss"] == ([0, 1, 2], [1.0, 0.5, 0.3333])
+    assert bytes(monitor.chart.value).startswith(b"\x89PNG")
+
+    monitor.stop_button.click()
+    wait_for(lambda: monitor.refresh() or monitor.job.state == "STOPPED", 30, 0.1, "stopped")
+    assert "STOPPED" in monitor.header.value and monitor.stop_button.disabled
