@@ -33,19 +33,6 @@ function comingSoonPlugin(options: {
   };
 }
 
-/** The Training jobs section, announced. */
-export const jobsPlugin = comingSoonPlugin({
-  plugin: PLUGIN_IDS.jobs,
-  description:
-    'The Training jobs section of the labdeck sidebar (coming soon).',
-  id: 'jobs',
-  title: 'Training jobs',
-  rank: SECTION_RANKS.jobs,
-  text:
-    'Start training jobs that keep running after you close the browser, ' +
-    'and follow their logs and metrics — coming soon.'
-});
-
 /** The Deployments section, announced. */
 export const deploymentsPlugin = comingSoonPlugin({
   plugin: PLUGIN_IDS.deployments,

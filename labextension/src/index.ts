@@ -9,8 +9,9 @@ import { IStatusBar } from '@jupyterlab/statusbar';
 import { refreshIcon } from '@jupyterlab/ui-components';
 
 import { createUsageReport, UsageReportWidget } from './admin/usageReport';
-import { deploymentsPlugin, jobsPlugin } from './comingSoon';
+import { deploymentsPlugin } from './comingSoon';
 import { labdeckIcon } from './icon';
+import { jobsPlugin } from './jobs/plugin';
 import { ILabdeckModel, LabdeckModel } from './model';
 import { DeadlineNotifier } from './notifier';
 import { SidebarSections } from './sections';

@@ -2,8 +2,9 @@ import { JupyterFrontEnd } from '@jupyterlab/application';
 import { Widget } from '@lumino/widgets';
 import * as React from 'react';
 
-import { deploymentsPlugin, jobsPlugin } from '../comingSoon';
+import { deploymentsPlugin } from '../comingSoon';
 import plugins from '../index';
+import { jobsPlugin } from '../jobs/plugin';
 import { LabdeckModel } from '../model';
 import { LabdeckRequestError } from '../request';
 import { SidebarSections } from '../sections';
@@ -97,9 +98,11 @@ describe('LabdeckSidebar', () => {
         '[data-testid="labdeck-spark-panel"]'
       )
     ).not.toBeNull();
-    expect(byTestId(node, 'labdeck-section-jobs')?.textContent).toContain(
-      'coming soon'
-    );
+    expect(
+      byTestId(node, 'labdeck-section-jobs')?.querySelector(
+        '[data-testid="labdeck-jobs-panel"]'
+      )
+    ).not.toBeNull();
     expect(
       byTestId(node, 'labdeck-section-deployments')?.textContent
     ).toContain('coming soon');
