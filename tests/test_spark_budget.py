@@ -21,6 +21,19 @@ def cluster_entry(labdeck, user: str) -> dict:
     return entry
 
 
+def running_with_deadline(labdeck, token, name: str) -> dict:
+    """A new cluster once it runs and its deadline is known (the service computes it from
+    the ledger a moment after the cluster runs)."""
+    cluster_id = create_cluster(labdeck, token, name)["id"]
+    wait_state(labdeck, token, cluster_id)
+
+    def with_deadline():
+        cluster = labdeck.service("GET", f"/clusters/{cluster_id}", token=token).json()
+        return cluster if cluster["deadline"] else None
+
+    return wait_for(with_deadline, 10, 0.05, f"the deadline of {name}")
+
+
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
@@ -69,7 +82,7 @@ def test_admins_set_the_daily_core_time_and_bad_values_change_nothing(labdeck, n
 
 def test_a_cluster_is_terminated_when_its_core_time_is_spent(labdeck, new_user):
     name, token = new_user("spender")
-    cluster = wait_state(labdeck, token, create_cluster(labdeck, token, "thrifty")["id"])
+    cluster = running_with_deadline(labdeck, token, "thrifty")
     started = at(cluster["started"])
     # nothing used before: one core spends the default 16 core-hours (4 cores for 4 h) in 16 h
     assert abs(at(cluster["deadline"]) - started - timedelta(hours=16)) < timedelta(seconds=0.01)
@@ -127,7 +140,7 @@ def test_a_restarted_service_still_stops_clusters_at_their_deadline(labdeck, new
     ledger and stops the cluster there."""
     name, token = new_user("survivor")
     labdeck.set_quota(name, {"spark": {"daily_core_seconds": 45}})
-    cluster = wait_state(labdeck, token, create_cluster(labdeck, token, "lasting")["id"])
+    cluster = running_with_deadline(labdeck, token, "lasting")
     deadline = at(cluster["deadline"])
     assert abs(deadline - at(cluster["started"]) - timedelta(seconds=45)) < timedelta(seconds=0.01)
     service = next(
