@@ -48,3 +48,20 @@ export function ActionError({
     </p>
   );
 }
+
+/** What is wrong with a form, one sentence a line, announced as it changes. */
+export function ProblemList({
+  problems,
+  testId
+}: {
+  problems: readonly string[];
+  testId: string;
+}): JSX.Element {
+  return (
+    <ul className="jp-labdeck-problems" role="status" data-testid={testId}>
+      {problems.map(problem => (
+        <li key={problem}>{problem}</li>
+      ))}
+    </ul>
+  );
+}

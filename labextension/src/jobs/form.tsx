@@ -1,7 +1,7 @@
 import { Button, HTMLSelect, InputGroup } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { ActionError } from '../components/feedback';
+import { ActionError, ProblemList } from '../components/feedback';
 import { useAction } from '../hooks';
 import { IMe } from '../tokens';
 import { IJobForm, validateJobForm } from './logic';
@@ -71,11 +71,11 @@ export function JobForm({ me, onSubmit }: IJobFormProps): JSX.Element {
 
   return (
     <form
-      className="jp-labdeck-job-form"
+      className="jp-labdeck-create-form"
       aria-label="Submit a training job"
       onSubmit={event => void submit(event)}
     >
-      <h3 className="jp-labdeck-job-heading">New job</h3>
+      <h3 className="jp-labdeck-form-heading">New job</h3>
       <fieldset className="jp-labdeck-job-fields" disabled={busy !== null}>
         <label className="jp-labdeck-job-field">
           Script (in your home folder)
@@ -130,15 +130,10 @@ export function JobForm({ me, onSubmit }: IJobFormProps): JSX.Element {
         </label>
       </fieldset>
       {touched && check.problems.length > 0 && (
-        <ul
-          className="jp-labdeck-job-problems"
-          role="status"
-          data-testid="labdeck-jobs-form-problems"
-        >
-          {check.problems.map(problem => (
-            <li key={problem}>{problem}</li>
-          ))}
-        </ul>
+        <ProblemList
+          problems={check.problems}
+          testId="labdeck-jobs-form-problems"
+        />
       )}
       <Button
         type="submit"

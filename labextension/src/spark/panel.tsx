@@ -7,7 +7,7 @@ import {
 } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { ActionError } from '../components/feedback';
+import { ActionError, ProblemList } from '../components/feedback';
 import { Meter } from '../components/meter';
 import { ResourceList } from '../components/resourceList';
 import { formatCountdown, remainingMilliseconds } from '../format';
@@ -435,11 +435,11 @@ function CreateForm({ clusters, me, onCreate }: ICreateFormProps): JSX.Element {
 
   return (
     <form
-      className="jp-labdeck-spark-create"
+      className="jp-labdeck-create-form"
       aria-label="Create a Spark cluster"
       onSubmit={event => void submit(event)}
     >
-      <h3 className="jp-labdeck-spark-heading">New cluster</h3>
+      <h3 className="jp-labdeck-form-heading">New cluster</h3>
       {leftText && (
         <p className="jp-labdeck-muted" data-testid="labdeck-spark-limits">
           Left: {leftText}
@@ -508,15 +508,10 @@ function CreateForm({ clusters, me, onCreate }: ICreateFormProps): JSX.Element {
         </label>
       </fieldset>
       {!check.ok && (
-        <ul
-          className="jp-labdeck-spark-problems"
-          role="status"
-          data-testid="labdeck-spark-create-problems"
-        >
-          {check.problems.map(problem => (
-            <li key={problem}>{problem}</li>
-          ))}
-        </ul>
+        <ProblemList
+          problems={check.problems}
+          testId="labdeck-spark-create-problems"
+        />
       )}
       <Button
         type="submit"
