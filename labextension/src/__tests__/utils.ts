@@ -27,3 +27,29 @@ export function attachSidebar(
   Widget.attach(sidebar, document.body);
   return sidebar;
 }
+
+/**
+ * Stop `Date` at `at` (timers keep running), so clock times and "tomorrow"
+ * in the text do not depend on when the suite runs.
+ */
+export function pinClock(at: Date): void {
+  jest.useFakeTimers({
+    now: at,
+    doNotFake: [
+      'hrtime',
+      'nextTick',
+      'performance',
+      'queueMicrotask',
+      'requestAnimationFrame',
+      'cancelAnimationFrame',
+      'requestIdleCallback',
+      'cancelIdleCallback',
+      'setImmediate',
+      'clearImmediate',
+      'setInterval',
+      'clearInterval',
+      'setTimeout',
+      'clearTimeout'
+    ]
+  });
+}
