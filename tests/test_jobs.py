@@ -339,7 +339,6 @@ def test_bad_requests_are_400_and_start_nothing(labdeck, owner, tmp_path):
         {"command": ["echo", 1]},
         {"script": "good.py", "profile": "nope"},
         {"script": "good.py", "profile": 5},
-        {"script": "good.py", "profile": "gpu"},  # GPUs are not given to jobs yet
         {"script": "good.py", "max_runtime_seconds": -1},
         {"script": "good.py", "max_runtime_seconds": 10**12},
         {"script": "good.py", "max_runtime_seconds": "60"},
@@ -350,6 +349,7 @@ def test_bad_requests_are_400_and_start_nothing(labdeck, owner, tmp_path):
         {"script": "good.py", "metric_definitions": [{"name": "1x", "regex": "x"}]},
         {"script": "good.py", "args": "a b"},
         {"script": "good.py", "env": {"LABDECK_JOB": "{}"}},
+        {"script": "good.py", "env": {"CUDA_VISIBLE_DEVICES": "0,1"}},
         {"script": "good.py", "env": {"A": 1}},
         {"script": "good.py", "working_dir": "/tmp"},
         {"script": "good.py", "working_dir": "good.py"},

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from labdeck.capabilities import quota_sections
 from labdeck.quota.policy import QuotaPolicy, ResetRule, merge_override
+from labdeck.quota.profile_time import spent_at as profile_spent_at
 from labdeck.quota.sections import QuotaError, QuotaSection, validate_quota_document
 from labdeck.quota.usage import (
     Interval,
@@ -144,19 +145,32 @@ def test_daily_reset_keeps_its_wall_clock_hour_across_dst():
     assert (hi - lo) == timedelta(hours=25)
 
 
-def test_deadline_is_the_sooner_of_session_limit_and_budget_left():
-    by_session = session_deadline(NOW, 4 * H, 6 * H, NOW)
+def test_deadline_is_the_sooner_of_session_limit_and_budget_spent():
+    by_session = session_deadline(NOW, 4 * H, NOW + timedelta(hours=6))
     assert (by_session.at, by_session.reason) == (NOW + timedelta(hours=4), "session_limit")
-    by_budget = session_deadline(NOW, 4 * H, H, NOW)
+    by_budget = session_deadline(NOW, 4 * H, NOW + timedelta(hours=1))
     assert (by_budget.at, by_budget.reason) == (NOW + timedelta(hours=1), "daily_budget")
-    unlimited = session_deadline(NOW, None, None, NOW)
+    unlimited = session_deadline(NOW, None, None)
     assert unlimited.at is None
 
 
 def test_a_running_sessions_deadline_counts_from_its_start():
     started = at(1)
-    deadline = session_deadline(started, 4 * H, 10 * H, NOW)
+    deadline = session_deadline(started, 4 * H, NOW + timedelta(hours=10))
     assert deadline.at == started + timedelta(hours=4)
+
+
+def test_a_session_and_a_job_spend_a_profile_budget_together():
+    rule = ROLLING
+    session = Interval(NOW, None)
+    job = Interval(NOW, None)
+    # 2 h left: alone a session runs 2 h; with a job beside it both stop after 1 h
+    alone = profile_spent_at([Interval(at(6), at(4)), session], rule, 4 * H, NOW)
+    assert alone == NOW + timedelta(hours=2)
+    together = profile_spent_at([Interval(at(6), at(4)), session, job], rule, 4 * H, NOW)
+    assert together == NOW + timedelta(hours=1)
+    assert profile_spent_at([session, job], rule, None, NOW) is None
+    assert profile_spent_at([Interval(at(2), at(1))], rule, H, NOW) is None  # nothing runs
 
 
 @pytest.mark.parametrize(

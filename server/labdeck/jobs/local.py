@@ -54,6 +54,17 @@ class LocalJobBackend(ResourceBackend):
     def limits(self) -> Limits:
         return Limits(self.spec.get("cpu_limit"), self.spec.get("memory_bytes"), JOB_PIDS)
 
+    def environment(self) -> dict[str, str]:
+        """What the runner and the job see of labdeck: the job, its profile, its GPUs."""
+        devices = ",".join(self.spec.get("gpus") or [])
+        return {
+            "LABDECK_JOB_ID": self.resource_id,
+            "LABDECK_PROFILE": self.spec["profile"],
+            # an empty list hides every GPU from CUDA: a CPU job sees none
+            "CUDA_VISIBLE_DEVICES": devices,
+            "NVIDIA_VISIBLE_DEVICES": devices or "void",
+        }
+
     async def start(self, progress: Progress) -> None:
         # the service's folder: nobody else's to enter
         self.work_dir.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -73,7 +84,7 @@ class LocalJobBackend(ResourceBackend):
             "job",
             [sys.executable, "-m", "labdeck.jobs.runner"],
             log_path=self.work_dir / "runner.log",
-            env={SPEC_ENV: json.dumps(runner)},
+            env={SPEC_ENV: json.dumps(runner), **self.environment()},
             cwd=Path("/"),
             account=self.account,
             cgroup=self.cgroup,

@@ -35,7 +35,8 @@ MAX_REGEX = 512
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 METRIC_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:/-]{0,63}")
 # set by labdeck for the job; a request may not change them
-RESERVED_ENV = ("LABDECK_", "PYTHONUNBUFFERED")
+# labdeck's own, and the GPUs a job was given (devices are assigned exclusively)
+RESERVED_ENV = ("LABDECK_", "PYTHONUNBUFFERED", "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES")
 
 
 class JobSpecError(ValueError):
@@ -181,10 +182,6 @@ def job_spec(
     if profile is None:
         raise JobSpecError(
             f"There is no runtime profile {profile_name!r}; use {', '.join(profiles.names())}."
-        )
-    if profile.gpus:
-        raise JobSpecError(
-            f"Jobs cannot use GPUs yet: choose a profile without ({profile.name!r} has)."
         )
     return {
         "name": name,

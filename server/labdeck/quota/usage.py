@@ -88,15 +88,15 @@ class Deadline:
 def session_deadline(
     started: datetime,
     session_seconds: int | None,
-    remaining_seconds: int | None,
-    now: datetime,
+    budget_spent_at: datetime | None,
 ) -> Deadline:
-    """When a session must stop: the sooner of its length limit and the budget left at now."""
+    """When a session must stop: the sooner of its length limit and the moment its
+    profile's daily budget is spent (`profile_time.spent_at`)."""
     candidates = []
     if session_seconds is not None:
         candidates.append((started + timedelta(seconds=session_seconds), "session_limit"))
-    if remaining_seconds is not None:
-        candidates.append((now + timedelta(seconds=remaining_seconds), "daily_budget"))
+    if budget_spent_at is not None:
+        candidates.append((budget_spent_at, "daily_budget"))
     if not candidates:
         return Deadline(None, None)
     at, reason = min(candidates, key=lambda c: c[0])

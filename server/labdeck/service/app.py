@@ -175,13 +175,21 @@ class LabdeckService(Application):
             Path(self.state_dir) / "jobs",
             self.base_url.rstrip("/") + "/jobs",
             profiles=self.profiles,
+            gpus=self.gpus,
+            profile_time=self.sessions.profile_time,
+            profile_time_changed=self.sessions.profile_time_changed,
+            quota_of=self.quota_of,
         )
         self.users = Users(self.db)
         self.web_app = self.make_web_app()
 
+    async def quota_of(self, user: str) -> dict:
+        """A user's effective quota, their groups asked of the hub."""
+        return self.quotas.quota_for(user, await self.hub.groups_of(user))
+
     async def section_limits(self, user: str, section: str) -> dict:
-        """One section of a user's effective quota, their groups asked of the hub."""
-        return self.quotas.limits(user, await self.hub.groups_of(user), section)
+        """One section of a user's effective quota."""
+        return dict((await self.quota_of(user)).get(section) or {})
 
     @property
     def managers(self) -> dict[str, ResourceManager]:

@@ -166,6 +166,10 @@ class ResourceManager:
     def ledger_cores(self, resource: Resource) -> int | None:
         return None
 
+    def ledger_gpus(self, resource: Resource) -> list[str]:
+        """GPU devices it holds while it runs."""
+        return []
+
     def amounts(self, spec: dict) -> dict:
         """What one resource with this spec counts against the quota section's fields."""
         return {}
@@ -177,8 +181,25 @@ class ResourceManager:
         """Idle time after which it is terminated; None never."""
         return None
 
+    async def before_start(self, resource: Resource, progress: Progress) -> None:
+        """Hook run before the backend starts it: wait for what it needs (a GPU). Raise
+        StartFailed to fail it; a terminate meanwhile cancels the wait."""
+
     async def before_stop(self, resource: Resource, reason: str) -> None:
         """Hook run before the backend stops it (e.g. end the sessions on a cluster)."""
+
+    def after_end(self, resource: Resource) -> None:
+        """Hook run once it has ended, however it ended (give back what it held)."""
+
+    def running_changed(self, user: str) -> None:
+        """One of the user's resources started or stopped running (its ledger entry was
+        opened or closed): the daily budgets' deadlines move."""
+        self.budget.changed(user)  # more cores run: it runs out sooner; fewer: later
+
+    def resumable(self, resource: Resource) -> bool:
+        """Whether a resource found STARTING after a restart may simply start again
+        (nothing of it was launched yet: it was waiting), rather than fail."""
+        return False
 
     async def busy(self, resource: Resource) -> bool:
         return await self.backend(resource).busy()
@@ -281,10 +302,13 @@ class ResourceManager:
         resource.progress = {"step": "Queued", "done": 0, "total": self.start_steps(resource)}
         with self.db.session() as db:
             db.add(resource)
+        self._launch(resource)
+        return resource
+
+    def _launch(self, resource: Resource) -> None:
         task = asyncio.create_task(self._start(resource))
         self._starting[resource.id] = task
         task.add_done_callback(lambda _: self._starting.pop(resource.id, None))
-        return resource
 
     async def _start(self, resource: Resource) -> None:
         backend = self.backend(resource)
@@ -297,6 +321,7 @@ class ResourceManager:
             )
 
         try:
+            await self.before_start(resource, progress)
             backend.account = await self.accounts.account(resource.user)
             await backend.start(progress)
         except SystemUserError as e:
@@ -332,11 +357,12 @@ class ResourceManager:
             self.ledger_profile(row),
             row.id,
             cores=self.ledger_cores(row),
+            gpus=self.ledger_gpus(row),
             at=now,
         )
         self._save(resource.id, ledger_id=entry.id)
         self.log.info("%s %s is running", self.noun, resource.id)
-        self.budget.changed(row.user)  # more cores run: the budget runs out sooner
+        self.running_changed(row.user)
 
     # -- terminate --------------------------------------------------------------------------
     async def terminate(
@@ -378,8 +404,12 @@ class ResourceManager:
             self.ledger.close(row.ledger_id, state.lower(), at=entry.last_seen if lost else now)
         self._backends.pop(resource_id, None)
         self.log.info("%s %s %s: %s", self.noun, resource_id, state, reason)
+        try:
+            self.after_end(row)
+        except Exception:
+            self.log.exception("After %s %s ended", self.noun, resource_id)
         if row.ledger_id is not None:
-            self.budget.changed(row.user)  # fewer cores run: the budget lasts longer
+            self.running_changed(row.user)
 
     # -- activity and watching ----------------------------------------------------------------
     def touch(self, resource_id: str) -> None:
@@ -431,6 +461,10 @@ class ResourceManager:
         """Re-adopt what survived a restart (its ledger entry stays open); stop the rest.
         Budget deadlines are computed again from the ledger."""
         for resource in self.live():
+            if resource.state == STARTING and self.resumable(resource):
+                self.log.info("Starting %s %s again", self.noun, resource.id)
+                self._launch(resource)
+                continue
             backend = self.backend(resource)
             ended = None
             if resource.state == RUNNING:

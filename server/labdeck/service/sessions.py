@@ -8,15 +8,16 @@ it records why and asks the hub to stop the server.
 
 import asyncio
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from ..quota.profiles import Profile
-from ..quota.usage import Usage, human_duration, session_deadline, usage, when
-from .errors import Conflict, Invalid, Refused
+from ..quota.usage import Usage
+from .errors import Conflict, Invalid
 from .gpus import GPUPool
 from .hub_client import HubClient, HubError
 from .models import LedgerEntry, ServiceState
 from .platform import Platform
+from .profile_time import ProfileTime
 from .quotas import Quotas
 
 END_REASONS = {
@@ -57,6 +58,8 @@ class SessionManager:
         self.policy, self.profiles = quotas.policy, quotas.profiles
         self.gpus = gpus
         self.hub = hub
+        # the profiles' daily time, which the user's training jobs spend too
+        self.profile_time = ProfileTime(self.ledger, self.policy, self.profiles, self.now)
         self._timers: dict[int, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task] = set()
         self._heartbeat: asyncio.Task | None = None
@@ -101,18 +104,8 @@ class SessionManager:
 
     # -- usage ----------------------------------------------------------------------------
     def usage_for(self, user: str, quota: dict, now: datetime | None = None) -> dict[str, Usage]:
-        """Session time per runtime profile in the current budget window."""
-        now = now or self.now()
-        per_profile = self.ledger.intervals(user, KIND, now - timedelta(days=2))
-        return {
-            name: usage(
-                per_profile.get(name, []),
-                self.policy.reset_rule,
-                (quota.get(name) or {}).get("daily_seconds"),
-                now,
-            )
-            for name in self.profiles.names()
-        }
+        """Time per runtime profile (sessions and jobs) in the current budget window."""
+        return self.profile_time.usage_for(user, quota, now)
 
     def open_session(self, user: str, server: str = "") -> LedgerEntry | None:
         """The user's running session on a server ("" for the default one)."""
@@ -147,11 +140,8 @@ class SessionManager:
             # the hub is starting this server again, so its old process is gone
             self._close(stale.id, "crash", at=stale.last_seen)
 
-        now = self.now()
         quota = self.quotas.quota_for(user, groups)
-        limits = quota.get(profile.name) or {}
-        spent = self.usage_for(user, quota, now)[profile.name]
-        self._refuse_if_over_budget(profile, limits, spent, now)
+        self.profile_time.check(user, profile, quota)
 
         gpus: list[str] = []
         if profile.gpus:
@@ -159,55 +149,20 @@ class SessionManager:
             if isinstance(granted, Queued):
                 return granted
             gpus = granted
-            now = self.now()
-            spent = self.usage_for(user, quota, now)[profile.name]
 
-        deadline = session_deadline(
-            now, limits.get("session_seconds"), spent.remaining_seconds, now
-        )
-        session = self.ledger.open(
-            KIND,
-            user,
-            profile.name,
-            server,
-            gpus=gpus,
-            deadline=deadline.at,
-            deadline_reason=deadline.reason,
-            at=now,
-        )
-        self._schedule(session)
+        session = self.ledger.open(KIND, user, profile.name, server, gpus=gpus)
+        # its deadline, and those of what else runs on the profile, which now runs out sooner
+        self.reschedule_user(user, groups)
+        session = self.ledger.get(session.id)
         self.log.info(
             "Session %s of %s on %s started; deadline %s (%s)",
             session.id,
             user,
             profile.name,
-            deadline.at,
-            deadline.reason,
+            session.deadline,
+            session.deadline_reason,
         )
         return Granted(session, self._environment(session))
-
-    def _refuse_if_over_budget(
-        self, profile: Profile, limits: dict, spent: Usage, now: datetime
-    ) -> None:
-        daily = limits.get("daily_seconds")
-        if daily is not None and spent.remaining_seconds == 0:
-            renews = (
-                f" It renews at {when(spent.resets_at, self.policy.reset_rule.zone, now)}."
-                if spent.resets_at
-                else ""
-            )
-            raise Refused(
-                f"{profile.display_name} time used up for today: "
-                # a stop lands a moment after the deadline: say "4 h of 4 h", not 4 h 0 min 1 s
-                f"{human_duration(min(spent.used_seconds, daily))} of {human_duration(daily)}."
-                f"{renews}",
-                "quota_exceeded",
-            )
-        if limits.get("session_seconds") == 0:
-            raise Refused(
-                f"You have no {profile.display_name} time. Ask an admin for a quota.",
-                "quota_exceeded",
-            )
 
     async def _wait_for_gpus(self, user: str, profile: Profile, wait: float):
         if profile.gpus > len(self.gpus.ids):
@@ -265,6 +220,8 @@ class SessionManager:
             self.log.info(
                 "Session %s of %s ended: %s", session.id, session.user, session.end_reason
             )
+            # the user's jobs on the profile now have its time to themselves
+            self._background(self.profile_time_changed(session.user))
         return session
 
     # -- enforcement ------------------------------------------------------------------------
@@ -281,7 +238,10 @@ class SessionManager:
         )
 
     def _spawn_stop(self, session_id: int, reason: str) -> None:
-        task = asyncio.create_task(self.stop(session_id, reason))
+        self._background(self.stop(session_id, reason))
+
+    def _background(self, coro) -> None:
+        task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -311,16 +271,20 @@ class SessionManager:
         return None
 
     def reschedule_user(self, user: str, groups: list[str]) -> None:
-        """After a quota change: move the deadlines of the user's running sessions."""
-        now = self.now()
+        """Move the deadlines of the user's running sessions and jobs: after a quota
+        change, or when one of them started or ended."""
         quota = self.quotas.quota_for(user, groups)
-        spent = self.usage_for(user, quota, now)
-        for session in self.ledger.open_entries(KIND, user):
-            limits = quota.get(session.profile) or {}
-            left = spent.get(session.profile)
-            remaining = left.remaining_seconds if left else None
-            deadline = session_deadline(
-                session.started, limits.get("session_seconds"), remaining, now
-            )
-            session = self.ledger.set_deadline(session.id, deadline.at, deadline.reason)
-            self._schedule(session)
+        for entry in self.profile_time.deadlines(user, quota):
+            if entry.kind == KIND:
+                self._schedule(entry)
+
+    async def profile_time_changed(self, user: str) -> None:
+        """One of the user's sessions or jobs started or ended: the others' deadlines
+        move (with the user's groups asked of the hub)."""
+        if not self.ledger.open_entries(KIND, user) and not self.ledger.open_entries("job", user):
+            return
+        try:
+            self.reschedule_user(user, await self.hub.groups_of(user))
+        except Exception:
+            # the hub may be away: the next start, end or quota change moves them
+            self.log.exception("Moving the deadlines of %s failed", user)

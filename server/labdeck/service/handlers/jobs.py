@@ -9,7 +9,6 @@ import time
 
 from tornado.iostream import StreamClosedError
 
-from ...jobs.quota import JOBS_QUOTA
 from ..errors import APIError
 from ..jobs import ENDED
 from ..models import Resource
@@ -33,6 +32,19 @@ JOB_SCHEMA = {
         "spec": {"type": "object"},
         "output_dir": {"type": "string", "description": "Its folder, in your home."},
         "runtime_deadline": {"type": "string", "format": "date-time", "nullable": True},
+        "deadline": {
+            "type": "string",
+            "format": "date-time",
+            "nullable": True,
+            "description": "When the profile's daily time runs out (with what you run now) "
+            "and stops it.",
+        },
+        "deadline_reason": {"type": "string", "nullable": True, "enum": ["daily_budget"]},
+        "gpus": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "GPU devices it holds (CUDA_VISIBLE_DEVICES).",
+        },
     },
 }
 CREATE_SCHEMA = {
@@ -80,6 +92,7 @@ def job_or_404(handler: APIHandler, job_id: str) -> Resource:
 
 def job_json(handler: APIHandler, job: Resource) -> dict:
     spec = job.spec
+    budget_deadline = handler.jobs.budget_deadline(job)
     return {
         "id": job.id,
         "name": job.name,
@@ -95,6 +108,10 @@ def job_json(handler: APIHandler, job: Resource) -> dict:
         "started": iso(job.started),
         "ended": iso(job.ended),
         "runtime_deadline": iso(handler.jobs.runtime_deadline(job)),
+        # when its profile's daily time runs out, with what runs now
+        "deadline": iso(budget_deadline),
+        "deadline_reason": "daily_budget" if budget_deadline else None,
+        "gpus": list(job.spec.get("gpus") or []),
         "output_dir": f"~/labdeck/jobs/{job.id}",
     }
 
@@ -152,8 +169,8 @@ class JobsHandler(APIHandler):
             raise APIError(403, "users_only", "Jobs belong to users.")
         body = self.get_json_body()
         name = self.user["name"]
-        limits = self.quotas.limits(name, self.user.get("groups") or [], JOBS_QUOTA.name)
-        job = await self.jobs.create_job(name, body, limits)
+        quota = self.quotas.quota_for(name, self.user.get("groups") or [])
+        job = await self.jobs.create_job(name, body, quota)
         self.set_header("Location", f"{self.request.path}/{job.id}")
         self.write_json(job_json(self, job), 201)
 
@@ -345,9 +362,10 @@ class JobMetricsHandler(APIHandler):
         "get": {
             "summary": "A job's metrics",
             "description": "Points, oldest first: `source` log (the metric definitions' "
-            "regexes over its output), script (`labdeck.metrics.log`) or system (CPU % "
-            "and resident memory of its processes, every 500 ms). For more, ask again "
-            "with `since` = the `next_since` of the answer.",
+            "regexes over its output), script (`labdeck.metrics.log`) or system, every "
+            "500 ms: `cpu_percent` and `rss_bytes` of its processes, and for each of its "
+            "GPUs `gpu<N>_utilization_percent` and `gpu<N>_memory_bytes` (N: the NVML "
+            "index). For more, ask again with `since` = the `next_since` of the answer.",
             "parameters": [
                 {"name": "since", "in": "query", "schema": {"type": "integer", "minimum": 0}},
                 {
