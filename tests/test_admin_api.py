@@ -4,6 +4,8 @@ import csv
 import io
 
 import pytest
+from jobs_support import write_file
+from labdeck_process import wait_for
 
 ADMIN_PATHS = ["/admin/usage", "/admin/usage?format=csv", "/admin/users/admin/quota"]
 
@@ -113,11 +115,57 @@ def test_usage_report_as_csv(labdeck, used_class):
         "user",
         "groups",
         "profile",
+        "kind",
         "sessions",
         "seconds",
         "gpu_seconds",
         "core_seconds",
     }
+
+
+def test_a_job_and_a_session_on_one_profile_are_separate_rows(labdeck, new_user):
+    name, token = new_user("mixed")
+    labdeck.start_server(name, profile="cpu")
+    labdeck.stop_server(name)
+    write_file(labdeck, name, "train/short.py", "import time\ntime.sleep(1.2)\n")
+    response = labdeck.service(
+        "POST", "/jobs", token=token, json={"script": "train/short.py", "profile": "cpu"}
+    )
+    assert response.status_code == 201, response.text
+    job_id = response.json()["id"]
+
+    def ended():
+        job = labdeck.service("GET", f"/jobs/{job_id}", token=token).json()
+        return job if job["state"] in ("COMPLETED", "FAILED", "STOPPED") else None
+
+    assert wait_for(ended, 30, 0.2, f"job {job_id} ends")["state"] == "COMPLETED"
+
+    report = labdeck.service("GET", "/admin/usage").json()
+    mine = [row for row in report["rows"] if row["user"] == name]
+    assert [(r["kind"], r["profile"], r["sessions"]) for r in mine] == [
+        ("job", "cpu", 1),
+        ("session", "cpu", 1),
+    ]
+    job_row, lab_row = mine
+    assert job_row["seconds"] >= 1 and lab_row["seconds"] >= 1
+    by_kind = report["totals"]["by_kind"]
+    for kind in ("job", "session"):
+        assert by_kind[kind] == {
+            field: sum(r[field] for r in report["rows"] if r["kind"] == kind)
+            for field in ("seconds", "gpu_seconds", "core_seconds")
+        }
+    # by_profile still adds every kind up
+    assert report["totals"]["by_profile"]["cpu"] == sum(
+        r["seconds"] for r in report["rows"] if r["profile"] == "cpu"
+    )
+
+    response = labdeck.service("GET", "/admin/usage?format=csv")
+    lines = [row for row in csv.DictReader(io.StringIO(response.text)) if row["user"] == name]
+    assert [(row["kind"], row["profile"], row["sessions"]) for row in lines] == [
+        ("job", "cpu", "1"),
+        ("session", "cpu", "1"),
+    ]
+    assert response.text.splitlines()[0].startswith("user,groups,profile,kind,sessions,")
 
 
 def test_usage_report_period_excludes_other_times(labdeck, used_class):

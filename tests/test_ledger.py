@@ -49,6 +49,27 @@ def test_a_session_and_a_cluster_of_one_user_are_separate_entries(db):
     assert rows["spark"].core_seconds == 4 * 7200 and rows["spark"].kind == "cluster"
 
 
+def test_the_report_keeps_kinds_apart_on_one_profile(db):
+    """A training job on "cpu" is its own row, not folded into the user's cpu sessions."""
+    ledger = Ledger(db, now=lambda: NOW)
+    lab = ledger.open("session", "alice", "cpu", at=NOW - timedelta(hours=3))
+    ledger.close(lab.id, "user", at=NOW - timedelta(hours=2))
+    ledger.open("job", "alice", "cpu", "j-1", at=NOW - timedelta(minutes=30))
+    ledger.open("job", "alice", "gpu", "j-2", gpus=["0"], at=NOW - timedelta(minutes=10))
+    ledger.open("cluster", "alice", "spark", "c-1", cores=2, at=NOW - timedelta(minutes=5))
+    ledger.open("session", "bob", "cpu", at=NOW - timedelta(minutes=1))
+
+    rows = ledger.report(NOW - timedelta(days=1), NOW)
+    assert [(r.user, r.kind, r.profile, r.entries, r.seconds) for r in rows] == [
+        ("alice", "cluster", "spark", 1, 300),
+        ("alice", "job", "cpu", 1, 1800),
+        ("alice", "job", "gpu", 1, 600),
+        ("alice", "session", "cpu", 1, 3600),
+        ("bob", "session", "cpu", 1, 60),
+    ]
+    assert rows[0].core_seconds == 600 and rows[2].gpu_seconds == 600
+
+
 def test_closing_keeps_the_first_reason_and_closes_once(db):
     ledger = Ledger(db, now=lambda: NOW)
     entry = ledger.open("session", "bob", "gpu", gpus=["0"], at=NOW - timedelta(minutes=5))

@@ -251,16 +251,30 @@ export interface ICapabilityQuota {
   resets_at?: string | null;
 }
 
-/** One line of the usage report: one user on one profile. */
+/** What a ledger entry counts: a lab session, a Spark cluster, a training job... */
+export type UsageKind = 'session' | 'cluster' | 'job' | 'deployment';
+
+/** One line of the usage report: one user, one kind, one profile. */
 export interface IUsageRow {
   user: string;
   groups: string[];
   profile: string;
+  kind: UsageKind;
+  /** Number of ledger entries (sessions, jobs, clusters...). */
   sessions: number;
-  /** Session time within the period. */
+  /** Run time within the period. */
   seconds: number;
-  /** Session time × GPUs. */
+  /** Run time × GPUs. */
   gpu_seconds: number;
+  /** Run time × cores (Spark clusters' core time; 0 for the others). */
+  core_seconds: number;
+}
+
+/** Totals of one kind in the usage report, in seconds. */
+export interface IUsageKindTotals {
+  seconds: number;
+  gpu_seconds: number;
+  core_seconds: number;
 }
 
 /** Answer of `GET admin/usage`. */
@@ -274,6 +288,8 @@ export interface IUsageReport {
     by_profile: { [profile: string]: number };
     /** Seconds per group name. */
     by_group: { [group: string]: number };
+    /** Per kind (`session`, `job`, `cluster`...). */
+    by_kind?: { [kind: string]: IUsageKindTotals };
   };
 }
 

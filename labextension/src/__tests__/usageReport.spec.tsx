@@ -4,7 +4,7 @@ import * as React from 'react';
 
 import { IUsageReportApi, UsageReport } from '../admin/usageReport';
 import { LabdeckRequestError } from '../request';
-import { IProfile, IUsageReport } from '../tokens';
+import { IProfile, IUsageReport, IUsageRow } from '../tokens';
 
 const PROFILES: IProfile[] = [
   { name: 'cpu', display_name: 'CPU', gpus: 0 },
@@ -20,25 +20,31 @@ const REPORT: IUsageReport = {
       user: 'alice',
       groups: ['class-a'],
       profile: 'cpu',
+      kind: 'session',
       sessions: 2,
       seconds: 7200,
-      gpu_seconds: 0
+      gpu_seconds: 0,
+      core_seconds: 0
     },
     {
       user: 'alice',
       groups: ['class-a'],
       profile: 'gpu',
+      kind: 'session',
       sessions: 1,
       seconds: 5400,
-      gpu_seconds: 5400
+      gpu_seconds: 5400,
+      core_seconds: 0
     },
     {
       user: 'bob',
       groups: ['class-a', 'tas'],
       profile: 'gpu',
+      kind: 'session',
       sessions: 3,
       seconds: 36000,
-      gpu_seconds: 36000
+      gpu_seconds: 36000,
+      core_seconds: 0
     }
   ],
   totals: {
@@ -142,21 +148,23 @@ describe('UsageReport', () => {
       Array.from(tr.querySelectorAll('td')).map(td => td.textContent)
     );
     expect(rows).toEqual([
-      ['alice', 'class-a', 'CPU', '2', '2', '0'],
-      ['alice', 'class-a', 'GPU', '1', '1.5', '1.5'],
-      ['bob', 'class-a, tas', 'GPU', '3', '10', '10']
+      ['alice', 'class-a', 'Session', 'CPU', '2', '2', '0', '–'],
+      ['alice', 'class-a', 'Session', 'GPU', '1', '1.5', '1.5', '–'],
+      ['bob', 'class-a, tas', 'Session', 'GPU', '3', '10', '10', '–']
     ]);
     expect(
       Array.from(table.querySelectorAll('thead th')).map(th => th.textContent)
     ).toEqual([
       'User',
       'Groups',
+      'Kind',
       'Runtime',
-      'Sessions',
+      'Runs',
       'Time (h)',
-      'GPU time (h)'
+      'GPU time (h)',
+      'Core time (core·s)'
     ]);
-    expect(table.querySelector('tfoot')?.textContent).toBe('Total613.511.5');
+    expect(table.querySelector('tfoot')?.textContent).toBe('Total613.511.50');
 
     const chart = byTestId(node, 'labdeck-usage-chart');
     const users = byTestId(chart, 'labdeck-usage-chart-users');
@@ -190,13 +198,19 @@ describe('UsageReport', () => {
   });
 
   it('shows a class of short sessions in minutes, not 0.0 h', async () => {
-    const minutes = (user: string, profile: string, count: number) => ({
+    const minutes = (
+      user: string,
+      profile: string,
+      count: number
+    ): IUsageRow => ({
       user,
       groups: ['short-class'],
       profile,
+      kind: 'session',
       sessions: 1,
       seconds: count * 60,
-      gpu_seconds: profile === 'gpu' ? count * 60 : 0
+      gpu_seconds: profile === 'gpu' ? count * 60 : 0,
+      core_seconds: 0
     });
     api.fetchReport.mockResolvedValue({
       ...REPORT,
@@ -231,10 +245,144 @@ describe('UsageReport', () => {
     expect(table.querySelector('thead')?.textContent).toContain('Time (min)');
     expect(
       Array.from(table.querySelectorAll('tbody tr')).map(
-        tr => tr.querySelectorAll('td')[4].textContent
+        tr => tr.querySelectorAll('td')[5].textContent
       )
     ).toEqual(['12', '25', '4']);
     expect(table.textContent).not.toContain('0.0');
+  });
+
+  it('shows training jobs and Spark core time as their own rows and series', async () => {
+    const row = (
+      user: string,
+      kind: IUsageRow['kind'],
+      profile: string,
+      sessions: number,
+      seconds: number,
+      extra: Partial<IUsageRow> = {}
+    ): IUsageRow => ({
+      user,
+      groups: [user === 'alice' ? 'class-a' : 'tas'],
+      profile,
+      kind,
+      sessions,
+      seconds,
+      gpu_seconds: 0,
+      core_seconds: 0,
+      ...extra
+    });
+    api.fetchReport.mockResolvedValue({
+      ...REPORT,
+      // as the server sorts them: user, kind, profile
+      rows: [
+        row('alice', 'job', 'cpu', 2, 1800),
+        row('alice', 'job', 'gpu', 1, 3600, { gpu_seconds: 3600 }),
+        row('alice', 'session', 'cpu', 1, 7200),
+        row('bob', 'cluster', 'spark', 1, 3600, { core_seconds: 4 * 3600 }),
+        row('bob', 'session', 'gpu', 1, 5400, { gpu_seconds: 5400 })
+      ],
+      totals: {
+        by_profile: { cpu: 9000, gpu: 9000, spark: 3600 },
+        by_group: { 'class-a': 12600, tas: 9000 },
+        by_kind: {
+          job: { seconds: 5400, gpu_seconds: 3600, core_seconds: 0 },
+          session: { seconds: 12600, gpu_seconds: 5400, core_seconds: 0 },
+          cluster: { seconds: 3600, gpu_seconds: 0, core_seconds: 14400 }
+        }
+      }
+    });
+    const node = await render();
+
+    const table = byTestId(node, 'labdeck-usage-table');
+    expect(byTestId(table, 'labdeck-usage-col-kind').textContent).toBe('Kind');
+    expect(byTestId(table, 'labdeck-usage-col-core-time').textContent).toBe(
+      'Core time (core·h)'
+    );
+    const rows = Array.from(table.querySelectorAll('tbody tr')).map(tr => [
+      (tr as HTMLElement).dataset.kind,
+      ...Array.from(tr.querySelectorAll('td')).map(td => td.textContent)
+    ]);
+    expect(rows).toEqual([
+      ['job', 'alice', 'class-a', 'Training job', 'CPU', '2', '0.5', '0', '–'],
+      ['job', 'alice', 'class-a', 'Training job', 'GPU', '1', '1', '1', '–'],
+      ['session', 'alice', 'class-a', 'Session', 'CPU', '1', '2', '0', '–'],
+      ['cluster', 'bob', 'tas', 'Spark cluster', '–', '1', '1', '0', '4'],
+      ['session', 'bob', 'tas', 'Session', 'GPU', '1', '1.5', '1.5', '–']
+    ]);
+    expect(table.querySelector('tfoot')?.textContent).toBe('Total662.54');
+
+    // per user: session runtimes, then training jobs, then Spark core time
+    const users = byTestId(node, 'labdeck-usage-chart-users');
+    expect(chartRows(users)).toEqual([
+      ['bob', '–', '1.5 h', '–', '4 h', '5.5 h'],
+      ['alice', '2 h', '–', '1.5 h', '–', '3.5 h']
+    ]);
+    const legend = Array.from(
+      users.querySelectorAll('.jp-labdeck-chart-legend li')
+    );
+    expect(legend.map(li => li.textContent)).toEqual([
+      'CPU',
+      'GPU',
+      'Training jobs',
+      'Spark (core time)'
+    ]);
+    // each its own colour
+    const colours = legend.map(
+      li => li.querySelector('.jp-labdeck-chart-swatch')?.className
+    );
+    expect(new Set(colours).size).toBe(4);
+
+    // per runtime: the jobs and Spark core time are bars of their own
+    const runtimes = byTestId(node, 'labdeck-usage-chart-profiles');
+    expect(chartRows(runtimes)).toEqual([
+      ['Spark (core time)', '–', '–', '–', '4 h', '4 h'],
+      ['CPU', '2 h', '–', '–', '–', '2 h'],
+      ['GPU', '–', '1.5 h', '–', '–', '1.5 h'],
+      ['Training jobs', '–', '–', '1.5 h', '–', '1.5 h']
+    ]);
+  });
+
+  it('keeps core time in its own unit when the rest reads in minutes', async () => {
+    api.fetchReport.mockResolvedValue({
+      ...REPORT,
+      rows: [
+        {
+          user: 'ann',
+          groups: [],
+          profile: 'spark',
+          kind: 'cluster',
+          sessions: 1,
+          seconds: 1800,
+          gpu_seconds: 0,
+          core_seconds: 8 * 1800
+        },
+        {
+          user: 'ann',
+          groups: [],
+          profile: 'cpu',
+          kind: 'session',
+          sessions: 1,
+          seconds: 600,
+          gpu_seconds: 0,
+          core_seconds: 0
+        }
+      ],
+      totals: { by_profile: { cpu: 600, spark: 1800 }, by_group: {} }
+    });
+    const node = await render();
+    const table = byTestId(node, 'labdeck-usage-table');
+    expect(
+      Array.from(table.querySelectorAll('thead th')).map(th => th.textContent)
+    ).toEqual(expect.arrayContaining(['Time (min)', 'Core time (core·h)']));
+    expect(
+      Array.from(table.querySelectorAll('tbody tr')).map(tr =>
+        Array.from(tr.querySelectorAll('td'))
+          .slice(5)
+          .map(td => td.textContent)
+      )
+    ).toEqual([
+      ['30', '0', '4'],
+      ['10', '0', '–']
+    ]);
   });
 
   it('filters by group on submit and shows server errors', async () => {

@@ -5,10 +5,11 @@
 import type { IChartSeries } from '../components/chart';
 import { DurationUnit, inUnit } from '../durationUnit';
 import type { IUsageRow } from '../tokens';
+import { chartSeconds, KIND_SERIES, seriesKeyOf } from './kinds';
 
 /** One part of a bar. */
 export interface ISegment {
-  /** Series key (a profile name, or `total`). */
+  /** Series key (a runtime, a kind's key, or `total`). */
   key: string;
   /** Seconds. */
   value: number;
@@ -23,8 +24,9 @@ export interface IBar {
 }
 
 /**
- * Seconds per user, stacked by profile (profiles in `profileOrder`, then any
- * others by name); users by total, largest first.
+ * Seconds per user, stacked by series: session runtimes (in `profileOrder`,
+ * then any others by name), then training jobs, Spark core time and
+ * deployments; users by total, largest first.
  */
 export function userBars(
   rows: readonly IUsageRow[],
@@ -32,20 +34,36 @@ export function userBars(
 ): IBar[] {
   const byUser = new Map<string, Map<string, number>>();
   for (const row of rows) {
-    const profiles = byUser.get(row.user) ?? new Map<string, number>();
-    profiles.set(row.profile, (profiles.get(row.profile) ?? 0) + row.seconds);
-    byUser.set(row.user, profiles);
+    const series = byUser.get(row.user) ?? new Map<string, number>();
+    const key = seriesKeyOf(row);
+    series.set(key, (series.get(key) ?? 0) + chartSeconds(row));
+    byUser.set(row.user, series);
   }
   const order = seriesKeys(rows, profileOrder);
-  const bars = Array.from(byUser, ([user, profiles]) => {
+  const bars = Array.from(byUser, ([user, series]) => {
     const segments = order
-      .filter(key => (profiles.get(key) ?? 0) > 0)
-      .map(key => ({ key, value: profiles.get(key) as number }));
+      .filter(key => (series.get(key) ?? 0) > 0)
+      .map(key => ({ key, value: series.get(key) as number }));
     return { label: user, segments, total: sum(segments) };
   });
   return bars.sort(
     (a, b) => b.total - a.total || a.label.localeCompare(b.label)
   );
+}
+
+/**
+ * Seconds per series over all users (session runtimes, training jobs,
+ * Spark core time, deployments): the input of "Time per runtime".
+ */
+export function seriesTotals(rows: readonly IUsageRow[]): {
+  [key: string]: number;
+} {
+  const totals: { [key: string]: number } = {};
+  for (const row of rows) {
+    const key = seriesKeyOf(row);
+    totals[key] = (totals[key] ?? 0) + chartSeconds(row);
+  }
+  return totals;
 }
 
 /**
@@ -69,17 +87,33 @@ export function totalBars(
     .sort((a, b) => b.total - a.total || a.label.localeCompare(b.label));
 }
 
-/** Profiles of the rows: known order first, then the others by name. */
+/**
+ * Series of the rows, in legend (and colour) order: session runtimes in
+ * `profileOrder`, then the other runtimes by name, then each kind's series
+ * ("Training jobs", "Spark (core time)", "Deployments").
+ */
 export function seriesKeys(
   rows: readonly IUsageRow[],
   profileOrder: readonly string[] = []
 ): string[] {
-  const present = new Set(rows.map(r => r.profile));
-  const known = profileOrder.filter(p => present.has(p));
-  const others = Array.from(present)
+  const runtimes = new Set(
+    rows.filter(r => r.kind === 'session').map(r => r.profile)
+  );
+  const known = profileOrder.filter(p => runtimes.has(p));
+  const others = Array.from(runtimes)
     .filter(p => !known.includes(p))
     .sort();
-  return [...known, ...others];
+  const present = new Set(
+    rows.filter(r => r.kind !== 'session').map(seriesKeyOf)
+  );
+  const kinds = KIND_SERIES.map(([, key]) => key).filter(key =>
+    present.has(key)
+  );
+  // a kind this lab does not know yet still gets its series, last
+  const unknown = Array.from(present)
+    .filter(key => !kinds.includes(key))
+    .sort();
+  return [...known, ...others, ...kinds, ...unknown];
 }
 
 /**

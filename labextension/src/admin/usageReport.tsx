@@ -2,7 +2,6 @@ import { MainAreaWidget } from '@jupyterlab/apputils';
 import { Button, InputGroup, ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { profileDisplayName } from '../format';
 import { labdeckIcon } from '../icon';
 import { LabdeckModel } from '../model';
 import {
@@ -19,8 +18,9 @@ import {
   IGrantResult
 } from './api';
 import { UsageBarChart } from './chart';
-import { seriesKeys, totalBars, userBars } from './chartData';
+import { seriesKeys, seriesTotals, totalBars, userBars } from './chartData';
 import { GrantForm } from './grantForm';
+import { seriesLabel } from './kinds';
 import { defaultPeriod, IPeriod, periodQuery } from './period';
 import { UsageTable } from './usageTable';
 
@@ -53,8 +53,9 @@ export interface IUsageReportProps {
 
 /**
  * The admin usage report: period and group filters, charts (time per
- * user stacked by runtime, totals per runtime and per group), the table,
- * CSV download and the "Grant time" form.
+ * user stacked by session runtime, then training jobs and Spark core time;
+ * totals per runtime or kind and per group), the table, CSV download and
+ * the "Grant time" form.
  */
 export function UsageReport({
   profiles,
@@ -206,13 +207,7 @@ function ReportBody({
 }): JSX.Element {
   const order = profiles.map(p => p.name);
   const series = seriesKeys(report.rows, order);
-  for (const key of Object.keys(report.totals.by_profile).sort()) {
-    if (!series.includes(key)) {
-      series.push(key);
-    }
-  }
-  const label = (key: string): string =>
-    key === 'total' ? 'Total' : profileDisplayName(profiles, key);
+  const label = (key: string): string => seriesLabel(profiles, key);
   const users = new Set(report.rows.map(r => r.user)).size;
   return (
     <>
@@ -230,7 +225,7 @@ function ReportBody({
         />
         <UsageBarChart
           title="Time per runtime"
-          bars={totalBars(report.totals.by_profile, key => key).map(bar => ({
+          bars={totalBars(seriesTotals(report.rows), key => key).map(bar => ({
             ...bar,
             label: label(bar.label)
           }))}

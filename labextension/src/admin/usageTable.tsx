@@ -3,10 +3,16 @@ import * as React from 'react';
 import { formatAmount, inUnit, pickDurationUnit } from '../durationUnit';
 import { profileDisplayName } from '../format';
 import { IProfile, IUsageRow } from '../tokens';
+import { kindLabel } from './kinds';
+
+/** Columns of the table (the total line spans the first four). */
+const COLUMNS = 8;
 
 /**
- * The report rows: one per user and runtime, with a total line; times in
- * the unit that suits the longest row (`s`, `min` or `h`).
+ * The report rows: one per user, kind (session, training job, Spark
+ * cluster, deployment) and runtime, with a total line. Times are in the
+ * unit that suits the longest row (`s`, `min` or `h`); core time, which
+ * only Spark clusters have, in a unit of its own.
  */
 export function UsageTable({
   rows,
@@ -19,25 +25,34 @@ export function UsageTable({
     (sum, row) => ({
       sessions: sum.sessions + row.sessions,
       seconds: sum.seconds + row.seconds,
-      gpu: sum.gpu + row.gpu_seconds
+      gpu: sum.gpu + row.gpu_seconds,
+      core: sum.core + row.core_seconds
     }),
-    { sessions: 0, seconds: 0, gpu: 0 }
+    { sessions: 0, seconds: 0, gpu: 0, core: 0 }
   );
   // By the rows, so a class of short sessions reads in minutes even when
   // its total runs to hours.
   const unit = pickDurationUnit(
     rows.map(r => Math.max(r.seconds, r.gpu_seconds))
   );
+  const coreUnit = pickDurationUnit(rows.map(r => r.core_seconds));
+  const hasCores = (row: IUsageRow): boolean =>
+    row.kind === 'cluster' || row.core_seconds > 0;
   const time = (seconds: number): string => formatAmount(inUnit(seconds, unit));
+  const coreTime = (seconds: number): string =>
+    formatAmount(inUnit(seconds, coreUnit));
   return (
     <table className="jp-labdeck-table" data-testid="labdeck-usage-table">
       <thead>
         <tr>
           <th scope="col">User</th>
           <th scope="col">Groups</th>
+          <th scope="col" data-testid="labdeck-usage-col-kind">
+            Kind
+          </th>
           <th scope="col">Runtime</th>
           <th scope="col" className="jp-mod-number">
-            Sessions
+            Runs
           </th>
           <th scope="col" className="jp-mod-number">
             {`Time (${unit})`}
@@ -45,24 +60,43 @@ export function UsageTable({
           <th scope="col" className="jp-mod-number">
             {`GPU time (${unit})`}
           </th>
+          <th
+            scope="col"
+            className="jp-mod-number"
+            title="Run time × cores (Spark clusters)"
+            data-testid="labdeck-usage-col-core-time"
+          >
+            {`Core time (core·${coreUnit})`}
+          </th>
         </tr>
       </thead>
       <tbody>
         {rows.length === 0 ? (
           <tr>
-            <td colSpan={6} className="jp-labdeck-muted">
-              No sessions in this period.
+            <td colSpan={COLUMNS} className="jp-labdeck-muted">
+              No usage in this period.
             </td>
           </tr>
         ) : (
           rows.map(row => (
-            <tr key={`${row.user}\u0000${row.profile}`}>
+            <tr
+              key={`${row.user}\u0000${row.kind}\u0000${row.profile}`}
+              data-kind={row.kind}
+            >
               <td>{row.user}</td>
               <td>{row.groups.join(', ')}</td>
-              <td>{profileDisplayName(profiles, row.profile)}</td>
+              <td>{kindLabel(row.kind)}</td>
+              <td>
+                {row.kind === 'cluster'
+                  ? '–'
+                  : profileDisplayName(profiles, row.profile)}
+              </td>
               <td className="jp-mod-number">{row.sessions}</td>
               <td className="jp-mod-number">{time(row.seconds)}</td>
               <td className="jp-mod-number">{time(row.gpu_seconds)}</td>
+              <td className="jp-mod-number">
+                {hasCores(row) ? coreTime(row.core_seconds) : '–'}
+              </td>
             </tr>
           ))
         )}
@@ -70,12 +104,13 @@ export function UsageTable({
       {rows.length > 0 && (
         <tfoot>
           <tr>
-            <th scope="row" colSpan={3}>
+            <th scope="row" colSpan={4}>
               Total
             </th>
             <td className="jp-mod-number">{total.sessions}</td>
             <td className="jp-mod-number">{time(total.seconds)}</td>
             <td className="jp-mod-number">{time(total.gpu)}</td>
+            <td className="jp-mod-number">{coreTime(total.core)}</td>
           </tr>
         </tfoot>
       )}

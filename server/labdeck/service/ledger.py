@@ -21,7 +21,7 @@ KINDS = ("session", "cluster", "job", "deployment")
 
 @dataclass(frozen=True)
 class ReportRow:
-    """Use of one profile by one user over a period."""
+    """Use of one profile by one user, for one kind of resource, over a period."""
 
     user: str
     profile: str
@@ -167,7 +167,10 @@ class Ledger:
     def report(
         self, since: datetime, until: datetime, members: set[str] | None = None
     ) -> list[ReportRow]:
-        """Use per (user, profile) within [since, until), sorted by user then profile."""
+        """Use per (user, kind, profile) within [since, until), sorted by those three.
+
+        Kinds stay apart even on one profile: a training job on "cpu" is no lab session.
+        """
         now = min(until, self.now())
         with self.db.session() as db:
             rows = db.scalars(
@@ -176,20 +179,20 @@ class Ledger:
                     (LedgerEntry.ended.is_(None)) | (LedgerEntry.ended > since),
                 )
             ).all()
-        table: dict[tuple[str, str], dict] = {}
+        table: dict[tuple[str, str, str], dict] = {}
         for entry in rows:
             if members is not None and entry.user not in members:
                 continue
             seconds = Interval(entry.started, entry.ended).overlap(since, until, now)
             row = table.setdefault(
-                (entry.user, entry.profile),
-                {"kind": entry.kind, "entries": 0, "seconds": 0.0, "gpu": 0.0, "core": 0.0},
+                (entry.user, entry.kind, entry.profile),
+                {"entries": 0, "seconds": 0.0, "gpu": 0.0, "core": 0.0},
             )
             row["entries"] += 1
             row["seconds"] += seconds
             row["gpu"] += seconds * len(entry.gpus)
             row["core"] += seconds * (entry.cores or 0)
         return [
-            ReportRow(user, profile, r["kind"], r["entries"], r["seconds"], r["gpu"], r["core"])
-            for (user, profile), r in sorted(table.items())
+            ReportRow(user, profile, kind, r["entries"], r["seconds"], r["gpu"], r["core"])
+            for (user, kind, profile), r in sorted(table.items())
         ]

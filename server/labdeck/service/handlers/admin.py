@@ -5,6 +5,7 @@ import io
 from datetime import UTC, datetime, timedelta
 
 from ..errors import APIError
+from ..ledger import KINDS
 from ..models import utcnow
 from .base import APIHandler
 from .serializers import QUOTA_SCHEMA, iso
@@ -14,11 +15,50 @@ REPORT_COLUMNS = [
     "user",
     "groups",
     "profile",
+    "kind",
     "sessions",
     "seconds",
     "gpu_seconds",
     "core_seconds",
 ]
+
+_SECONDS = {"type": "integer", "minimum": 0}
+_KIND_TOTALS = {
+    "type": "object",
+    "properties": {"seconds": _SECONDS, "gpu_seconds": _SECONDS, "core_seconds": _SECONDS},
+}
+REPORT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "since": {"type": "string", "format": "date-time"},
+        "until": {"type": "string", "format": "date-time"},
+        "group": {"type": "string", "nullable": True},
+        "rows": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "user": {"type": "string"},
+                    "groups": {"type": "array", "items": {"type": "string"}},
+                    "profile": {"type": "string"},
+                    "kind": {"type": "string", "enum": list(KINDS)},
+                    "sessions": {"type": "integer", "description": "Ledger entries"},
+                    "seconds": _SECONDS,
+                    "gpu_seconds": _SECONDS,
+                    "core_seconds": _SECONDS,
+                },
+            },
+        },
+        "totals": {
+            "type": "object",
+            "properties": {
+                "by_profile": {"type": "object", "additionalProperties": _SECONDS},
+                "by_group": {"type": "object", "additionalProperties": _SECONDS},
+                "by_kind": {"type": "object", "additionalProperties": _KIND_TOTALS},
+            },
+        },
+    },
+}
 
 
 class UserQuotaHandler(APIHandler):
@@ -80,12 +120,20 @@ class UsageReportHandler(APIHandler):
     openapi = {
         "get": {
             "summary": "Usage report",
-            "description": "Session time per user and runtime profile (and Spark "
-            "cluster time, profile 'spark', with core_seconds) over a period "
-            "(default: the last 7 days), with totals per profile and per group. "
+            "description": "Use per user, kind and profile over a period (default: "
+            "the last 7 days): one row per (user, kind, profile), kind being session, "
+            "job (training jobs, on a runtime profile), cluster (Spark, profile "
+            "'spark', whose measure is core_seconds: run time x cores) or deployment. "
+            "'sessions' counts the row's ledger entries; seconds, gpu_seconds and "
+            "core_seconds are summed over them. Totals: seconds per profile "
+            "(by_profile) and per group (by_group), all kinds together, and "
+            "{seconds, gpu_seconds, core_seconds} per kind (by_kind). "
             "Query: since, until (ISO 8601), group, format=json|csv.",
             "responses": {
-                "200": {"description": "The report (JSON, or CSV with format=csv)"},
+                "200": {
+                    "description": "The report (JSON, or CSV with format=csv)",
+                    "schema": REPORT_SCHEMA,
+                },
                 "400": {"description": "Bad period, group or format"},
             },
         }
@@ -158,11 +206,15 @@ class UsageReportHandler(APIHandler):
 def _totals(rows: list[dict]) -> dict:
     by_profile: dict[str, int] = {}
     by_group: dict[str, int] = {}
+    by_kind: dict[str, dict[str, int]] = {}
     for row in rows:
         by_profile[row["profile"]] = by_profile.get(row["profile"], 0) + row["seconds"]
         for group in row["groups"]:
             by_group[group] = by_group.get(group, 0) + row["seconds"]
-    return {"by_profile": by_profile, "by_group": by_group}
+        kind = by_kind.setdefault(row["kind"], {"seconds": 0, "gpu_seconds": 0, "core_seconds": 0})
+        for field in kind:
+            kind[field] += row[field]
+    return {"by_profile": by_profile, "by_group": by_group, "by_kind": by_kind}
 
 
 default_handlers = [
