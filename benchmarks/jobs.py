@@ -16,9 +16,16 @@ a cgroup), one user. Each of --repeat repetitions measures, taking turns going f
                       sampling every 500 ms and the cgroup are what is compared
             baseline  the same script under Popen
 
+Then, once, the service's memory: the resident size (VmRSS in /proc/<pid>/status, the
+median of 10 readings 0.2 s apart) of the hub's labdeck service process idle, after the
+timed jobs above have run and ended (the baseline), and with --jobs jobs that sleep
+running at once (the user's `jobs` quota allows them); its ratio to the baseline and
+the increment per job. The jobs' own runners (processes of their own) are reported
+beside it, not in it.
+
 Run it from the repository root, as root:
 
-    .venv/bin/python benchmarks/jobs.py [--repeat 5] [--work 20000000] [--json PATH]
+    .venv/bin/python benchmarks/jobs.py [--repeat 5] [--work 20000000] [--jobs 20] [--json PATH]
 
 It reports numbers and never judges them; it exits non-zero only when something fails
 functionally.
@@ -27,6 +34,7 @@ functionally.
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -43,10 +51,14 @@ from _hubs import (
     report_failure,
     wait_until_hub_ready,
 )
+from labdeck.quota.policy import QuotaPolicy
 from spark import Labdeck, user_token, wait_for
 
 POLL = 0.01
 TIMEOUT = 60
+MIB = 2**20
+MEMORY_READINGS = 10
+MEMORY_READING_SECONDS = 0.2
 # waits for a file named "go" in its working directory, then prints a metric and ends
 METRIC_SCRIPT = """
 import os, time
@@ -54,6 +66,13 @@ print("started", flush=True)
 while not os.path.exists("go"):
     time.sleep(0.002)
 print("loss=0.125", flush=True)
+"""
+# says it runs, then sleeps until a file named "go" appears in its working directory
+SLEEP_SCRIPT = """
+import os, time
+print("sleeping", flush=True)
+while not os.path.exists("go"):
+    time.sleep(0.2)
 """
 CPU_SCRIPT = """
 import sys, time
@@ -192,9 +211,130 @@ def seconds_printed(text: str) -> float:
     raise BenchmarkError(f"no run time in the output: {text[-200:]!r}")
 
 
+# --- the service's memory -------------------------------------------------------------
+
+
+def jobs_config(jobs: int) -> str:
+    """The hub's default quota, with room for `jobs` jobs at once."""
+    quota = QuotaPolicy().default_quota
+    quota["jobs"] = {**quota.get("jobs", {}), "concurrent": jobs}
+    return f"c.QuotaPolicy.default_quota = {quota!r}\n"
+
+
+def process_table() -> dict[int, tuple[int, bytes]]:
+    """pid -> (parent pid, command line) of every process we can read."""
+    table = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                table[int(entry.name)] = (parent, (entry / "cmdline").read_bytes())
+            except (OSError, IndexError, ValueError):
+                continue  # gone meanwhile
+    return table
+
+
+def descendants(root: int, table: dict[int, tuple[int, bytes]]) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _) in table.items():
+        children.setdefault(parent, []).append(pid)
+    found, todo = [], list(children.get(root, ()))
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, ()))
+    return found
+
+
+def started_by(root: int, command: bytes) -> list[int]:
+    """root's descendants whose command line ends with `command` (NUL-separated)."""
+    table = process_table()
+    return [pid for pid in descendants(root, table) if table[pid][1].endswith(command)]
+
+
+def service_pid(hub: Hub) -> int:
+    """This hub's labdeck service (`python -m labdeck.service`, a managed service)."""
+    found = started_by(hub.process.pid, b"\0-m\0labdeck.service\0")
+    if len(found) != 1:
+        raise BenchmarkError(f"expected one labdeck service process of the hub, found {found}")
+    return found[0]
+
+
+def vm_rss(pid: int) -> int:
+    """Resident bytes of pid (VmRSS)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError as e:
+        raise BenchmarkError(f"process {pid} is gone: {e}") from e
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise BenchmarkError(f"process {pid} has no VmRSS")
+
+
+def rss_median(pid: int) -> float:
+    readings = []
+    for _ in range(MEMORY_READINGS):
+        readings.append(vm_rss(pid))
+        time.sleep(MEMORY_READING_SECONDS)
+    return statistics.median(readings)
+
+
+def service_memory(lab: Labdeck, user: str, jobs: int, fresh: float) -> dict:
+    """The service's RSS idle, then with `jobs` sleeping jobs running at once."""
+    pid = service_pid(lab.hub)
+    idle = rss_median(pid)
+    folder = home_of(lab, user) / "sleep"
+    folder.mkdir()
+    os.chown(folder, *owner_ids(lab, user))
+    write_script(lab, user, "sleep/sleep.py", SLEEP_SCRIPT)
+    ids = [
+        submit(lab, {"name": f"sleep-{n}", "script": "sleep/sleep.py", "working_dir": "sleep"})
+        for n in range(jobs)
+    ]
+
+    def all_running() -> bool:
+        listed = {j["id"]: j for j in lab.api("GET", "jobs").json() if j["id"] in ids}
+        ended = [j for j in listed.values() if j["state"] in ("COMPLETED", "FAILED", "STOPPED")]
+        if ended:
+            raise BenchmarkError(f"a sleeping job ended: {ended[0]['state_reason']}")
+        return len(listed) == jobs and all(j["state"] == "RUNNING" for j in listed.values())
+
+    wait(all_running, f"{jobs} jobs to be RUNNING")
+    wait(lambda: all("sleeping" in log_text(lab, i) for i in ids), "every job's first line")
+    loaded = rss_median(pid)
+    runners = [vm_rss(p) for p in started_by(pid, b"\0-m\0labdeck.jobs.runner\0")]
+    if len(runners) != jobs:
+        raise BenchmarkError(f"expected {jobs} job runners under the service, found {runners}")
+    (folder / "go").touch()
+    for job_id in ids:
+        finish(lab, job_id)
+    return {
+        "jobs": jobs,
+        "service_pid": pid,
+        "fresh_bytes": fresh,
+        "idle_bytes": idle,
+        "loaded_bytes": loaded,
+        "ratio": loaded / idle,
+        "per_job_bytes": (loaded - idle) / jobs,
+        "runner_median_bytes": statistics.median(runners),
+    }
+
+
+def print_memory(memory: dict) -> None:
+    jobs = memory["jobs"]
+    print(f"service memory (VmRSS, MiB)  idle {memory['idle_bytes'] / MIB:.1f}", end="")
+    print(f"  with {jobs} jobs {memory['loaded_bytes'] / MIB:.1f}  ratio {memory['ratio']:.2f}")
+    print(
+        f"  per job +{memory['per_job_bytes'] / MIB:.2f} MiB; fresh service (before any job) "
+        f"{memory['fresh_bytes'] / MIB:.1f} MiB; each job's runner "
+        f"{memory['runner_median_bytes'] / MIB:.1f} MiB (a process of its own)"
+    )
+
+
 def run(args: argparse.Namespace, root: Path, hubs: list[Hub]) -> dict:
     print("starting labdeck hub...", flush=True)
-    hubs.append(launch_labdeck_hub(root))
+    hubs.append(launch_labdeck_hub(root, jobs_config(args.jobs)))
     wait_until_hub_ready(hubs[0])
     hubs[0].use_token()
     lab = Labdeck(hubs[0])
@@ -203,6 +343,7 @@ def run(args: argparse.Namespace, root: Path, hubs: list[Hub]) -> dict:
     # refused (no such script), and the user's account and home are made
     if lab.api("POST", "jobs", json={"script": "none.py"}).status_code != 400:
         raise BenchmarkError("the service did not check a missing script")
+    fresh = rss_median(service_pid(hubs[0]))
     figures = {k: {"labdeck": [], "baseline": []} for k in ("start", "metric", "cpu")}
     for rep in range(args.repeat):
         sides = ["labdeck", "baseline"] if rep % 2 == 0 else ["baseline", "labdeck"]
@@ -220,17 +361,20 @@ def run(args: argparse.Namespace, root: Path, hubs: list[Hub]) -> dict:
                 f"cpu {cpu:6.3f} s",
                 flush=True,
             )
-    return {key: compare(values, "labdeck", "baseline") for key, values in figures.items()}
+    scenarios = {key: compare(values, "labdeck", "baseline") for key, values in figures.items()}
+    print(f"service memory with {args.jobs} sleeping jobs...", flush=True)
+    return {"scenarios": scenarios, "memory": service_memory(lab, user, args.jobs, fresh)}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=5, help="repetitions")
     parser.add_argument("--work", type=int, default=20_000_000, help="CPU loop iterations")
+    parser.add_argument("--jobs", type=int, default=20, help="jobs at once for the memory")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
-    if args.repeat < 1 or args.work < 1:
-        parser.error("--repeat and --work must be at least 1")
+    if args.repeat < 1 or args.work < 1 or args.jobs < 1:
+        parser.error("--repeat, --work and --jobs must be at least 1")
     return args
 
 
@@ -239,15 +383,16 @@ def main(argv: list[str] | None = None) -> int:
     root = make_root("labdeck-jobs-bench-")
     hubs: list[Hub] = []
     try:
-        scenarios = run(args, root, hubs)
+        figures = run(args, root, hubs)
     except (BenchmarkError, requests.RequestException, OSError, KeyError, ValueError) as e:
         report_failure("jobs", e, hubs)
         return 1
     finally:
         clean_up(root, hubs)
-    print_comparison(scenarios, "labdeck", "baseline", 3)
+    print_comparison(figures["scenarios"], "labdeck", "baseline", 3)
+    print_memory(figures["memory"])
     if args.json:
-        args.json.write_text(json.dumps({"benchmark": "jobs", "scenarios": scenarios}, indent=2))
+        args.json.write_text(json.dumps({"benchmark": "jobs", **figures}, indent=2))
     return 0
 
 

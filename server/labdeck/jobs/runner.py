@@ -6,8 +6,10 @@ runs the script or command (a notebook with papermill, its parameters injected a
 executed copy saved as `executed.ipynb`) with its output in `output.log`, and writes to
 `metrics.jsonl`, one JSON point a line: values the metric definitions' regexes find in
 the output, what the script reports with `labdeck.metrics.log`, and every 500 ms the
-CPU use and memory of the job's processes. When the job ends it writes `exit.json`
-(exit code or signal, and the notebook cell that raised) and exits with the job's code.
+CPU use and memory of the job's processes, with the utilisation and memory of its GPUs
+(its CUDA_VISIBLE_DEVICES) when NVML is there (jobs/gpu_metrics.py). When the job ends
+it writes `exit.json` (exit code or signal, and the notebook cell that raised) and exits
+with the job's code.
 """
 
 import json
@@ -21,9 +23,11 @@ import time
 from pathlib import Path
 
 from ..metrics import METRICS_FILE_ENV
+from .gpu_metrics import VISIBLE_ENV, GpuMetrics, visible_devices
 
 SPEC_ENV = "LABDECK_JOB"
 SAMPLE_SECONDS = 0.5
+SAMPLER_JOIN_SECONDS = 5
 TICKS = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -86,14 +90,17 @@ def tree_usage(root: int) -> tuple[int, int]:
 
 
 def sample(points: Points, root: int, done: threading.Event) -> None:
-    last_ticks, last_time = tree_usage(root)[0], time.monotonic()
-    while not done.wait(SAMPLE_SECONDS):
-        ticks, rss = tree_usage(root)
-        now = time.monotonic()
-        cpu = 100 * (ticks - last_ticks) / TICKS / max(now - last_time, 1e-6)
-        last_ticks, last_time = ticks, now
-        if rss:
-            points.add("system", {"cpu_percent": round(max(cpu, 0.0), 1), "rss_bytes": rss})
+    # NVML starts here, not before the job: a slow driver does not delay it
+    with GpuMetrics.open(visible_devices(os.environ.get(VISIBLE_ENV))) as gpus:
+        last_ticks, last_time = tree_usage(root)[0], time.monotonic()
+        while not done.wait(SAMPLE_SECONDS):
+            ticks, rss = tree_usage(root)
+            now = time.monotonic()
+            cpu = 100 * (ticks - last_ticks) / TICKS / max(now - last_time, 1e-6)
+            last_ticks, last_time = ticks, now
+            if rss:
+                values = {"cpu_percent": round(max(cpu, 0.0), 1), "rss_bytes": rss}
+                points.add("system", {**values, **gpus.read()})
 
 
 def run(spec: dict) -> int:
@@ -127,6 +134,7 @@ def run(spec: dict) -> int:
                 points.add("log", values)
     returncode = child.wait()
     done.set()
+    sampler.join(SAMPLER_JOIN_SECONDS)  # NVML shut down before the runner exits
     if returncode < 0:
         return record_exit(folder, None, -returncode)
     failure = failed_cell(folder / EXECUTED) if spec.get("notebook") and returncode else None
