@@ -1,6 +1,7 @@
 import {
   appendLog,
   EMPTY_LOG,
+  gpuSeries,
   metricSeries,
   parseMetricLines,
   pickSeries,
@@ -115,6 +116,52 @@ describe('pickSeries', () => {
   it('is empty without that series', () => {
     expect(pickSeries(data, 'cpu_percent', 'CPU').series).toEqual([]);
     expect(pickSeries(data, 'cpu_percent', 'CPU').x).toEqual([]);
+  });
+});
+
+describe('gpuSeries', () => {
+  const data = {
+    x: [10, 20],
+    series: [
+      { key: 'cpu_percent', label: 'cpu_percent', values: [5, 6] },
+      {
+        key: 'gpu10_memory_bytes',
+        label: 'gpu10_memory_bytes',
+        values: [4096, 0]
+      },
+      { key: 'gpu10_utilization_percent', label: 'x', values: [90, 91] },
+      {
+        key: 'gpu2_memory_bytes',
+        label: 'gpu2_memory_bytes',
+        values: [null, 2048]
+      },
+      { key: 'gpu2_utilization_percent', label: 'x', values: [40, null] },
+      { key: 'rss_bytes', label: 'rss_bytes', values: [1, 2] }
+    ],
+    time: true
+  };
+
+  it('gives one series per GPU, in device order, named and scaled', () => {
+    expect(gpuSeries(data, 'memory_bytes', 1 / 1024)).toEqual({
+      x: [10, 20],
+      series: [
+        { key: 'gpu2_memory_bytes', label: 'GPU 2', values: [null, 2] },
+        { key: 'gpu10_memory_bytes', label: 'GPU 10', values: [4, 0] }
+      ],
+      time: true
+    });
+    expect(
+      gpuSeries(data, 'utilization_percent').series.map(s => s.label)
+    ).toEqual(['GPU 2', 'GPU 10']);
+  });
+
+  it('is empty for a job without GPUs', () => {
+    const cpuOnly = { ...data, series: data.series.slice(0, 1) };
+    expect(gpuSeries(cpuOnly, 'utilization_percent')).toEqual({
+      x: [],
+      series: [],
+      time: true
+    });
   });
 });
 

@@ -1,68 +1,12 @@
-import { IJobsAPI } from '../jobs/api';
 import { JobFollower } from '../jobs/follower';
 import { JobsModel } from '../jobs/model';
 import { jobsSection } from '../jobs/section';
-import {
-  IJob,
-  ILogChunk,
-  IMetricPoint,
-  IMetricsPage,
-  ISubmitJobRequest
-} from '../jobs/tokens';
 import { LabdeckModel } from '../model';
 import { LabdeckRequestError } from '../request';
 import { LabdeckSidebar } from '../sidebar';
 import { IMe } from '../tokens';
-import { makeJob } from './jobs';
+import { FakeAPI, makeJob } from './jobs';
 import { attachSidebar, byTestId, settle } from './utils';
-
-/** An in-memory service: the API the models call. */
-class FakeAPI implements IJobsAPI {
-  jobs: IJob[] = [];
-  log = '';
-  points: IMetricPoint[] = [];
-  submitted: ISubmitJobRequest[] = [];
-  submitError: LabdeckRequestError | null = null;
-  stopped: string[] = [];
-  logOffsets: number[] = [];
-  sinces: number[] = [];
-
-  async list(): Promise<IJob[]> {
-    return this.jobs.map(j => ({ ...j }));
-  }
-  async submit(request: ISubmitJobRequest): Promise<IJob> {
-    if (this.submitError) {
-      throw this.submitError;
-    }
-    this.submitted.push(request);
-    const job = makeJob(`j${this.submitted.length}`, 'PENDING', {
-      name: request.name
-    });
-    this.jobs = [job, ...this.jobs];
-    return { ...job };
-  }
-  async stop(id: string): Promise<IJob> {
-    this.stopped.push(id);
-    const job = this.jobs.find(j => j.id === id)!;
-    job.state = 'STOPPING';
-    return { ...job };
-  }
-  async logs(_id: string, offset: number): Promise<ILogChunk> {
-    this.logOffsets.push(offset);
-    const text = this.log.slice(offset);
-    return {
-      offset,
-      next_offset: offset + text.length,
-      size: this.log.length,
-      text
-    };
-  }
-  async metrics(_id: string, since: number): Promise<IMetricsPage> {
-    // The cursor counts points here (bytes of metrics.jsonl on the server).
-    this.sinces.push(since);
-    return { points: this.points.slice(since), next_since: this.points.length };
-  }
-}
 
 /** Set a controlled input's value the way a user does. */
 function type(element: HTMLElement | null, value: string): void {
@@ -125,10 +69,13 @@ describe('Training jobs section', () => {
     jobs = null;
   });
 
-  async function show(api: FakeAPI): Promise<HTMLElement> {
+  async function show(
+    api: FakeAPI,
+    onOpen?: (id: string) => void
+  ): Promise<HTMLElement> {
     const model = new LabdeckModel({ fetchMe: () => Promise.resolve(alice) });
     jobs = new JobsModel({ api });
-    widget = attachSidebar(model, [jobsSection(jobs)]);
+    widget = attachSidebar(model, [jobsSection(jobs, onOpen)]);
     await model.refresh();
     await jobs.refresh();
     widget.update();
@@ -253,5 +200,67 @@ describe('Training jobs section', () => {
     byTestId(job, 'labdeck-jobs-toggle')!.click();
     await settle();
     expect(byTestId(job, 'labdeck-jobs-detail')).toBeNull();
+  });
+
+  it('puts a file proposed from the file browser in the form and opens the job', async () => {
+    const api = new FakeAPI();
+    const opened: string[] = [];
+    const node = await show(api, id => opened.push(id));
+    const script = byTestId(
+      node,
+      'labdeck-jobs-form-script'
+    ) as HTMLInputElement;
+    type(byTestId(node, 'labdeck-jobs-form-name'), 'old name');
+    await settle();
+    jobs!.prefill('models/train.py');
+    await settle();
+    expect(script.value).toBe('models/train.py');
+    expect(
+      (byTestId(node, 'labdeck-jobs-form-name') as HTMLInputElement).value
+    ).toBe('');
+    // The runtime is what the user picks next.
+    expect(document.activeElement).toBe(
+      byTestId(node, 'labdeck-jobs-form-profile')
+    );
+
+    // The same file proposed again after an edit comes back.
+    type(script, 'other.py');
+    await settle();
+    jobs!.prefill('models/train.py');
+    await settle();
+    expect(script.value).toBe('models/train.py');
+
+    type(byTestId(node, 'labdeck-jobs-form-runtime'), '30');
+    await settle();
+    byTestId(node, 'labdeck-jobs-form-submit')!.click();
+    await settle();
+    expect(api.submitted).toEqual([
+      {
+        name: 'train',
+        script: 'models/train.py',
+        profile: 'cpu',
+        max_runtime_seconds: 1800,
+        metric_definitions: []
+      }
+    ]);
+    // A job submitted opens in its tab.
+    expect(opened).toEqual(['j1']);
+  });
+
+  it('opens a job of the list in its tab', async () => {
+    const api = new FakeAPI();
+    api.jobs = [makeJob('r', 'RUNNING'), makeJob('c', 'COMPLETED')];
+    const opened: string[] = [];
+    const node = await show(api, id => opened.push(id));
+    byTestId(jobNode(node, 'c'), 'labdeck-jobs-open')!.click();
+    await settle();
+    expect(opened).toEqual(['c']);
+  });
+
+  it('offers no tab without a way to open one', async () => {
+    const api = new FakeAPI();
+    api.jobs = [makeJob('r', 'RUNNING')];
+    const node = await show(api);
+    expect(byTestId(jobNode(node, 'r'), 'labdeck-jobs-open')).toBeNull();
   });
 });

@@ -18,7 +18,12 @@ import { attachSidebar, byTestId, settle } from './utils';
 
 /** The part of the application the section plugins use; never restored. */
 const app = {
-  commands: { hasCommand: () => false, execute: jest.fn() },
+  commands: {
+    addCommand: jest.fn(),
+    hasCommand: () => false,
+    execute: jest.fn()
+  },
+  contextMenu: { addItem: jest.fn() },
   restored: new Promise<void>(() => undefined)
 } as unknown as JupyterFrontEnd;
 
@@ -71,7 +76,12 @@ describe('LabdeckSidebar', () => {
       jobsPlugin,
       sessionPlugin
     ]) {
-      plugin.activate(app, registry, model);
+      if (plugin === jobsPlugin) {
+        // No layout restorer nor file browser here.
+        plugin.activate(app, registry, null, null);
+      } else {
+        plugin.activate(app, registry, model);
+      }
     }
     widget = new LabdeckSidebar(model, registry);
     Widget.attach(widget, document.body);

@@ -5,19 +5,31 @@ import { Chart, IChartAxis } from '../components/chart';
 import { ErrorAlert } from '../components/feedback';
 import { IJobsAPI } from './api';
 import { JobFollower } from './follower';
-import { IMetricSeries, isLive, metricSeries, pickSeries } from './logic';
+import {
+  gpuSeries,
+  IMetricSeries,
+  isLive,
+  metricSeries,
+  pickSeries
+} from './logic';
 import { IJob } from './tokens';
+
+/** Height of the charts in the sidebar, px. */
+const SIDEBAR_CHART_HEIGHT = 120;
 
 /**
  * An opened job: its log tail and its metric charts, kept fresh while it
- * is shown (a {@link JobFollower} lives as long as this component).
+ * is shown (a {@link JobFollower} lives as long as this component). The
+ * sidebar and the job's tab both show it, the tab with taller charts.
  */
 export function JobDetail({
   api,
-  job
+  job,
+  chartHeight = SIDEBAR_CHART_HEIGHT
 }: {
   api: IJobsAPI;
   job: IJob;
+  chartHeight?: number;
 }): JSX.Element {
   const [follower] = React.useState(() => new JobFollower(api, job.id));
   const live = isLive(job.state);
@@ -34,12 +46,18 @@ export function JobDetail({
   }, [follower, live]);
   return (
     <UseSignal signal={follower.changed} initialSender={follower}>
-      {() => <Trace follower={follower} />}
+      {() => <Trace follower={follower} chartHeight={chartHeight} />}
     </UseSignal>
   );
 }
 
-function Trace({ follower }: { follower: JobFollower }): JSX.Element {
+function Trace({
+  follower,
+  chartHeight
+}: {
+  follower: JobFollower;
+  chartHeight: number;
+}): JSX.Element {
   const trace = follower.data;
   const training = React.useMemo(
     () => metricSeries(trace?.points ?? [], ['log', 'script']),
@@ -51,6 +69,9 @@ function Trace({ follower }: { follower: JobFollower }): JSX.Element {
   );
   const cpu = pickSeries(system, 'cpu_percent', 'CPU');
   const memory = pickSeries(system, 'rss_bytes', 'Memory', 1 / 2 ** 20);
+  // Only a job with GPUs has these series (NVML, one per device).
+  const gpuUse = gpuSeries(system, 'utilization_percent');
+  const gpuMemory = gpuSeries(system, 'memory_bytes', 1 / 2 ** 20);
   return (
     <div className="jp-labdeck-job-detail" data-testid="labdeck-jobs-detail">
       {follower.error && (
@@ -60,6 +81,7 @@ function Trace({ follower }: { follower: JobFollower }): JSX.Element {
         title="Training metrics"
         data={training}
         yAxis={{ label: 'Value' }}
+        height={chartHeight}
         emptyText="No metrics yet."
         testId="labdeck-jobs-metrics"
       />
@@ -67,6 +89,7 @@ function Trace({ follower }: { follower: JobFollower }): JSX.Element {
         title="CPU"
         data={cpu}
         yAxis={{ label: 'CPU', unit: '%' }}
+        height={chartHeight}
         emptyText="No CPU use measured yet."
         testId="labdeck-jobs-cpu"
       />
@@ -74,9 +97,34 @@ function Trace({ follower }: { follower: JobFollower }): JSX.Element {
         title="Memory"
         data={memory}
         yAxis={{ label: 'Memory', unit: 'MiB', format: v => v.toFixed(0) }}
+        height={chartHeight}
         emptyText="No memory use measured yet."
         testId="labdeck-jobs-memory"
       />
+      {gpuUse.series.length > 0 && (
+        <MetricChart
+          title="GPU"
+          data={gpuUse}
+          yAxis={{ label: 'GPU', unit: '%' }}
+          height={chartHeight}
+          emptyText=""
+          testId="labdeck-jobs-gpu"
+        />
+      )}
+      {gpuMemory.series.length > 0 && (
+        <MetricChart
+          title="GPU memory"
+          data={gpuMemory}
+          yAxis={{
+            label: 'GPU memory',
+            unit: 'MiB',
+            format: v => v.toFixed(0)
+          }}
+          height={chartHeight}
+          emptyText=""
+          testId="labdeck-jobs-gpu-memory"
+        />
+      )}
       <LogTail
         text={trace?.log.text ?? ''}
         truncated={!!trace?.log.truncated}
@@ -89,12 +137,14 @@ function MetricChart({
   title,
   data,
   yAxis,
+  height,
   emptyText,
   testId
 }: {
   title: string;
   data: IMetricSeries;
   yAxis: IChartAxis;
+  height: number;
   emptyText: string;
   testId: string;
 }): JSX.Element {
@@ -106,7 +156,7 @@ function MetricChart({
       series={data.series}
       xAxis={{ label: data.time ? 'Time' : 'Step', time: data.time }}
       yAxis={yAxis}
-      height={120}
+      height={height}
       emptyText={emptyText}
       testId={testId}
     />

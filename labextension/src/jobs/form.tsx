@@ -5,7 +5,7 @@ import { ActionError, ProblemList } from '../components/feedback';
 import { useAction } from '../hooks';
 import { IMe } from '../tokens';
 import { IJobForm, validateJobForm } from './logic';
-import { ISubmitJobRequest } from './tokens';
+import { IJobDraft, ISubmitJobRequest } from './tokens';
 
 /** Runtime limit proposed for a new job, minutes. */
 const DEFAULT_RUNTIME_MINUTES = '60';
@@ -25,10 +25,15 @@ export interface IJobFormProps {
   me: IMe | null;
   /** Submit; a rejection is shown under the form as the service said it. */
   onSubmit: (request: ISubmitJobRequest) => Promise<unknown>;
+  /**
+   * A script proposed from elsewhere (the file browser): each new one
+   * replaces the script and name typed, and brings the form into view.
+   */
+  draft?: IJobDraft | null;
 }
 
 /** The form that submits a training job. */
-export function JobForm({ me, onSubmit }: IJobFormProps): JSX.Element {
+export function JobForm({ me, onSubmit, draft }: IJobFormProps): JSX.Element {
   const profiles = jobProfiles(me);
   const [form, setForm] = React.useState<IJobForm>({
     name: '',
@@ -42,6 +47,22 @@ export function JobForm({ me, onSubmit }: IJobFormProps): JSX.Element {
   // The first runtime until the user picks one (profiles come with `me`).
   const chosen = { ...form, profile: form.profile || profiles[0].value };
   const check = validateJobForm(chosen);
+  const formNode = React.useRef<HTMLFormElement>(null);
+  const appliedDraft = React.useRef<number | null>(null);
+
+  React.useEffect(() => {
+    if (!draft || draft.serial === appliedDraft.current) {
+      return;
+    }
+    appliedDraft.current = draft.serial;
+    setForm(f => ({ ...f, script: draft.script, name: '' }));
+    setTouched(true);
+    clearError();
+    // The runtime is what the user picks next.
+    const node = formNode.current;
+    node?.scrollIntoView?.({ block: 'nearest' });
+    node?.querySelector('select')?.focus();
+  }, [draft, clearError]);
 
   const set =
     (field: keyof IJobForm) =>
@@ -71,6 +92,7 @@ export function JobForm({ me, onSubmit }: IJobFormProps): JSX.Element {
 
   return (
     <form
+      ref={formNode}
       className="jp-labdeck-create-form"
       aria-label="Submit a training job"
       onSubmit={event => void submit(event)}

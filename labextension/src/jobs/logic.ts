@@ -223,3 +223,34 @@ export function pickSeries(
     time: data.time
   };
 }
+
+/** What the system points give of each of a job's GPUs (through NVML). */
+export type GpuMeasure = 'utilization_percent' | 'memory_bytes';
+
+const GPU_SERIES = /^gpu(\d+)_(utilization_percent|memory_bytes)$/;
+
+/**
+ * One series per GPU of the job (`gpu<N>_<measure>` of the system
+ * points), labelled `GPU <N>` in device order and scaled; empty for a job
+ * without GPUs.
+ */
+export function gpuSeries(
+  data: IMetricSeries,
+  measure: GpuMeasure,
+  scale = 1
+): IMetricSeries {
+  const devices = data.series
+    .map(series => ({ series, match: GPU_SERIES.exec(series.key) }))
+    .filter(({ match }) => match !== null && match[2] === measure)
+    .map(({ series, match }) => ({ index: Number(match![1]), series }))
+    .sort((a, b) => a.index - b.index);
+  return {
+    x: devices.length > 0 ? data.x : [],
+    series: devices.map(({ index, series }) => ({
+      key: series.key,
+      label: `GPU ${index}`,
+      values: series.values.map(v => (v === null ? null : v * scale))
+    })),
+    time: data.time
+  };
+}

@@ -4,6 +4,7 @@ import { isLive } from './logic';
 import {
   FAST_POLL_MS,
   IJob,
+  IJobDraft,
   ISubmitJobRequest,
   MAX_POLL_BACKOFF_MS,
   SLOW_POLL_MS
@@ -32,6 +33,25 @@ export class JobsModel extends PolledModel<IJob[]> {
     return this.data;
   }
 
+  /** The job `id` as last fetched, `null` when it is not in the list. */
+  job(id: string): IJob | null {
+    return this.data?.find(j => j.id === id) ?? null;
+  }
+
+  /**
+   * The script proposed for the submit form (by the file browser's "Run as
+   * training job"), `null` until one is.
+   */
+  get draft(): IJobDraft | null {
+    return this._draft;
+  }
+
+  /** Propose `script` (relative to the home) in the submit form. */
+  prefill(script: string): void {
+    this._draft = { script, serial: (this._draft?.serial ?? 0) + 1 };
+    this.emitChanged();
+  }
+
   /** Submit a job; rejects with the service's refusal. */
   async submit(request: ISubmitJobRequest): Promise<IJob> {
     const job = await this.api.submit(request);
@@ -54,6 +74,8 @@ export class JobsModel extends PolledModel<IJob[]> {
   protected load(): Promise<IJob[]> {
     return this.api.list();
   }
+
+  private _draft: IJobDraft | null = null;
 }
 
 /** Statics of {@link JobsModel}. */

@@ -1,14 +1,14 @@
 import { Button, UseSignal } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { ActionError } from '../components/feedback';
 import { ResourceList } from '../components/resourceList';
-import { useAction } from '../hooks';
 import { IMe } from '../tokens';
 import { JobDetail } from './detail';
 import { JobForm } from './form';
-import { jobTimes, stateLabel } from './logic';
+import { jobTimes } from './logic';
 import { JobsModel } from './model';
+import { JobReason, StateChip, StopButton } from './parts';
+import { jobTarget } from './spec';
 import { IJob } from './tokens';
 
 /** Props of {@link JobsPanel}. */
@@ -16,14 +16,26 @@ export interface IJobsPanelProps {
   model: JobsModel;
   /** The user (for the runtimes a job may use); `null` before it is known. */
   me: IMe | null;
+  /**
+   * Open a job in its own tab; also called with a job just submitted.
+   * Without it, jobs only open in the list.
+   */
+  onOpen?: (id: string) => void;
 }
 
 /**
  * Training jobs section: the user's jobs with their state and why, Stop,
  * the log and metrics of an opened job, and the submit form.
  */
-export function JobsPanel({ model, me }: IJobsPanelProps): JSX.Element {
+export function JobsPanel({ model, me, onOpen }: IJobsPanelProps): JSX.Element {
   const [opened, setOpened] = React.useState<string | null>(null);
+  const submit = React.useCallback(
+    async (request: Parameters<JobsModel['submit']>[0]) => {
+      const job = await model.submit(request);
+      onOpen?.(job.id);
+    },
+    [model, onOpen]
+  );
   return (
     <UseSignal signal={model.changed} initialSender={model}>
       {() => (
@@ -42,10 +54,11 @@ export function JobsPanel({ model, me }: IJobsPanelProps): JSX.Element {
               model={model}
               opened={job.id === opened}
               onToggle={() => setOpened(job.id === opened ? null : job.id)}
+              onOpen={onOpen}
             />
           )}
         >
-          <JobForm me={me} onSubmit={request => model.submit(request)} />
+          <JobForm me={me} onSubmit={submit} draft={model.draft} />
         </ResourceList>
       )}
     </UseSignal>
@@ -56,15 +69,15 @@ function JobItem({
   job,
   model,
   opened,
-  onToggle
+  onToggle,
+  onOpen
 }: {
   job: IJob;
   model: JobsModel;
   opened: boolean;
   onToggle: () => void;
+  onOpen?: (id: string) => void;
 }): JSX.Element {
-  const { busy, error, run } = useAction<'stop'>();
-  const stoppable = job.state === 'PENDING' || job.state === 'RUNNING';
   return (
     <li
       className="jp-labdeck-job"
@@ -82,38 +95,26 @@ function JobItem({
         >
           {job.name}
         </button>
-        <span
-          className={`jp-labdeck-job-state jp-mod-${job.state.toLowerCase()}`}
-          data-testid="labdeck-jobs-state"
-        >
-          {stateLabel(job.state)}
-        </span>
+        <StateChip job={job} />
       </div>
       <div className="jp-labdeck-muted">
-        {job.spec.script} · {job.spec.profile} · {jobTimes(job)}
+        {jobTarget(job)} · {job.spec.profile} · {jobTimes(job)}
       </div>
-      {job.state_reason && (
-        <p
-          className={
-            job.state === 'FAILED' ? 'jp-labdeck-error' : 'jp-labdeck-muted'
-          }
-          data-testid="labdeck-jobs-reason"
-        >
-          {job.state_reason}
-        </p>
-      )}
-      {stoppable && (
-        <Button
-          className="jp-mod-styled jp-mod-warn"
-          small
-          disabled={busy !== null}
-          data-testid="labdeck-jobs-stop"
-          onClick={() => void run('stop', () => model.stop(job.id))}
-        >
-          {busy ? 'Stopping…' : 'Stop'}
-        </Button>
-      )}
-      <ActionError error={error} testId="labdeck-jobs-stop-error" />
+      <JobReason job={job} />
+      <div className="jp-labdeck-job-actions">
+        <StopButton job={job} onStop={id => model.stop(id)} />
+        {onOpen && (
+          <Button
+            className="jp-mod-styled"
+            small
+            title={`Open ${job.name} in a tab: its log, metric and resource charts`}
+            data-testid="labdeck-jobs-open"
+            onClick={() => onOpen(job.id)}
+          >
+            Open in a tab
+          </Button>
+        )}
+      </div>
       {opened && <JobDetail api={model.api} job={job} />}
     </li>
   );

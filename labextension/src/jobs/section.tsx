@@ -4,13 +4,19 @@ import { ISidebarSection, SECTION_RANKS } from '../tokens';
 import { JobsModel } from './model';
 import { JobsPanel } from './panel';
 
-/** The Training jobs section: the panel over a polled {@link JobsModel}. */
-export function jobsSection(model: JobsModel): ISidebarSection {
+/**
+ * The Training jobs section: the panel over a polled {@link JobsModel};
+ * `onOpen` opens a job in its own tab.
+ */
+export function jobsSection(
+  model: JobsModel,
+  onOpen?: (id: string) => void
+): ISidebarSection {
   return {
     id: 'jobs',
     title: 'Training jobs',
     rank: SECTION_RANKS.jobs,
-    render: me => <JobsPanel model={model} me={me} />,
+    render: me => <JobsPanel model={model} me={me} onOpen={onOpen} />,
     refresh: () => model.refresh()
   };
 }
