@@ -31,6 +31,9 @@ def test_every_api_handler_authenticates_in_prepare():
     for template, handler in default_handlers:
         assert issubclass(handler, APIHandler), template
         assert handler.prepare is APIHandler.prepare, f"{template} overrides prepare"
+    # a credential other than the hub's: endpoints' access keys, and nothing else
+    with_keys = [t for t, h in default_handlers if h.key_holder is not APIHandler.key_holder]
+    assert with_keys == ["api/v1/endpoints/{user}/{name}/{path*}"]
 
 
 def test_openapi_document_lists_every_route_and_verb(tmp_path):

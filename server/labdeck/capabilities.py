@@ -1,13 +1,14 @@
 """What labdeck offers beyond lab sessions, each capability declared once.
 
-A capability is a kind of resource users start (Spark clusters, training jobs;
-deployments next). Each brings a backend, a quota section, a handler module and a lab
+A capability is a kind of resource users start (Spark clusters, training jobs, model
+deployments). Each brings a backend, a quota section, a handler module and a lab
 sidebar section; this registry is where the service, the quota policy and the hub's
 shared configuration learn which capabilities there are.
 """
 
 from dataclasses import dataclass
 
+from .deployments.quota import DEPLOYMENTS_QUOTA
 from .jobs.quota import JOBS_QUOTA
 from .quota.sections import QuotaSection
 from .spark.quota import SPARK_QUOTA
@@ -24,8 +25,9 @@ class Capability:
 
 SPARK = Capability("spark", "cluster", SPARK_QUOTA, "SparkClusters")
 JOBS = Capability("jobs", "job", JOBS_QUOTA, "TrainingJobs")
+DEPLOYMENTS = Capability("deployments", "deployment", DEPLOYMENTS_QUOTA, "ModelDeployments")
 
-CAPABILITIES: tuple[Capability, ...] = (SPARK, JOBS)
+CAPABILITIES: tuple[Capability, ...] = (SPARK, JOBS, DEPLOYMENTS)
 
 
 def quota_sections() -> tuple[QuotaSection, ...]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from jupyterhub.traitlets import ByteSpecification
 
 from ..quota.profiles import RuntimeProfiles
+from ..specs import SpecError, in_home, is_a
 
 FIELDS = (
     "name",
@@ -34,12 +35,12 @@ MAX_METRICS = 32
 MAX_REGEX = 512
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 METRIC_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:/-]{0,63}")
-# set by labdeck for the job; a request may not change them
-# labdeck's own, and the GPUs a job was given (devices are assigned exclusively)
+# set by labdeck for the job, a request may not change them: labdeck's own, and the
+# GPUs a job was given (devices are assigned exclusively)
 RESERVED_ENV = ("LABDECK_", "PYTHONUNBUFFERED", "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES")
 
 
-class JobSpecError(ValueError):
+class JobSpecError(SpecError):
     """A job request that cannot be accepted; the message is for people."""
 
 
@@ -57,27 +58,6 @@ def _strings(value, field: str, allow_empty: bool = True) -> list[str]:
                 "characters (no NUL)."
             )
     return value
-
-
-def in_home(home: Path, value, field: str) -> Path:
-    """value, a path relative to the home, resolved (links followed) and inside it."""
-    if not isinstance(value, str) or not value.strip() or "\0" in value:
-        raise JobSpecError(f"'{field}' must be a path relative to your home folder.")
-    try:
-        resolved = (home / value).resolve()
-    except (OSError, RuntimeError, ValueError) as e:
-        raise JobSpecError(f"'{field}' cannot be resolved: {value!r}.") from e
-    if not resolved.is_relative_to(home.resolve()):
-        raise JobSpecError(f"'{field}' must be inside your home folder: {value!r} is not.")
-    return resolved
-
-
-def _is(path: Path, kind: str) -> bool:
-    """Whether path is a file (or a folder), where a name too long is neither."""
-    try:
-        return path.is_dir() if kind == "folder" else path.is_file()
-    except OSError:
-        return False
 
 
 def _metric_definitions(value) -> list[dict]:
@@ -152,7 +132,7 @@ def job_spec(
         path = in_home(home, script, "script")
         if path.suffix not in (".py", ".ipynb"):
             raise JobSpecError(f"'script' must be a .py or .ipynb file, not {script!r}.")
-        if not _is(path, "file"):
+        if not is_a(path, "file"):
             raise JobSpecError(f"There is no file {script!r} in your home folder.")
         if path.suffix == ".ipynb":
             if args:
@@ -170,7 +150,7 @@ def job_spec(
     cwd = home.resolve()
     if body.get("working_dir") is not None:
         cwd = in_home(home, body["working_dir"], "working_dir")
-        if not _is(cwd, "folder"):
+        if not is_a(cwd, "folder"):
             raise JobSpecError(f"There is no folder {body['working_dir']!r} in your home.")
     name = body.get("name") or Path(script or argv[0]).name
     if not isinstance(name, str) or len(name) > MAX_NAME:

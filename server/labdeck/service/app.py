@@ -16,7 +16,7 @@ from traitlets.config import Application, Config
 
 from .._version import __version__
 from ..accounts import UserAccounts
-from ..capabilities import JOBS, SPARK
+from ..capabilities import DEPLOYMENTS, JOBS, SPARK
 from ..cgroups import Cgroups
 from ..hub.settings import SHARED_CONFIG_ENV
 from ..paths import StateDir, default_state_dir, write_secret
@@ -26,6 +26,7 @@ from ..supervisor import Supervisor
 from .budgets import QuotaAccess
 from .clusters import ClusterManager, SparkClusters
 from .db import Database
+from .deployments import DeploymentManager, ModelDeployments
 from .gpus import GPUPool
 from .handlers import default_handlers, page_handlers
 from .handlers.base import NotFoundHandler
@@ -129,6 +130,7 @@ class LabdeckService(Application):
         StorageMeter,
         SparkClusters,
         TrainingJobs,
+        ModelDeployments,
         UserAccounts,
     ]
 
@@ -180,6 +182,15 @@ class LabdeckService(Application):
             profile_time_changed=self.sessions.profile_time_changed,
             quota_of=self.quota_of,
         )
+        settings = ModelDeployments(parent=self)
+        self.deployments = DeploymentManager(
+            platform,
+            settings,
+            settings.backend_class,
+            Path(self.state_dir) / "deployments",
+            self.base_url.rstrip("/") + "/deployments",
+            QuotaAccess(self.policy, self.section_limits),
+        )
         self.users = Users(self.db)
         self.web_app = self.make_web_app()
 
@@ -194,7 +205,7 @@ class LabdeckService(Application):
     @property
     def managers(self) -> dict[str, ResourceManager]:
         """The manager of each capability's resources, by capability name."""
-        return {SPARK.name: self.clusters, JOBS.name: self.jobs}
+        return {SPARK.name: self.clusters, JOBS.name: self.jobs, DEPLOYMENTS.name: self.deployments}
 
     @property
     def routes(self) -> list[tuple[str, type]]:

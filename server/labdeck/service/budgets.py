@@ -1,5 +1,5 @@
-"""The daily budget of core time of one kind of resource (Spark clusters; jobs and
-deployments next), enforced while they run.
+"""The daily budget of core time of one kind of resource (Spark clusters' cores,
+deployments' replicas), enforced while they run.
 
 A kind whose quota section names a `budget` field (Spark's `daily_core_seconds`) has
 creation refused once the owner's budget is spent, and one timer per user set at the
@@ -93,7 +93,7 @@ class CoreTimeBudget:
         # a stop lands a moment after the deadline: say "4 h of 4 h", not 4 h 0 min 1 s
         used = human_duration(min(budget.used, budget.limit))
         return (
-            f"{self.title} core time used up for today: {used} of "
+            f"{self.title} {self.manager.budget_unit} used up for today: {used} of "
             f"{human_duration(budget.limit)}.{renews}"
         )
 
@@ -112,7 +112,7 @@ class CoreTimeBudget:
             return
         if limit == 0:
             raise Refused(
-                f"You have no {self.title} core time. Ask an admin for a quota.",
+                f"You have no {self.title} {self.manager.budget_unit}. Ask an admin for a quota.",
                 "quota_exceeded",
             )
         now = self.manager.now()

@@ -43,6 +43,19 @@ class Conflict(LabdeckError):
     default_code = "conflict"
 
 
+class Busy(LabdeckError):
+    """Too much at once: try again shortly (`retry_after` seconds)."""
+
+    default_code = "too_many_requests"
+    retry_after = 1
+
+
+class Unavailable(LabdeckError):
+    """Not serving now (starting, stopping): try again later."""
+
+    default_code = "not_in_service"
+
+
 class Upstream(LabdeckError):
     """A process labdeck runs (a Spark driver, a model server) failed to answer."""
 
@@ -54,7 +67,9 @@ HTTP_STATUS: dict[type[LabdeckError], int] = {
     Refused: 403,
     NotFound: 404,
     Conflict: 409,
+    Busy: 429,
     Upstream: 502,
+    Unavailable: 503,
 }
 
 

@@ -20,8 +20,9 @@ from traitlets import Int, default
 from ..capabilities import JOBS
 from ..jobs.files import read_bytes, remove_tree
 from ..jobs.local import LocalJobBackend, job_parts
-from ..jobs.spec import JobSpecError, job_spec
+from ..jobs.spec import job_spec
 from ..quota.profiles import RuntimeProfiles
+from ..specs import SpecError
 from .errors import Conflict, Invalid
 from .gpus import GPUPool
 from .models import FAILED, RUNNING, STARTING, TERMINATED, TERMINATING, Resource
@@ -212,7 +213,7 @@ class JobManager(ResourceManager):
                 self.settings.default_runtime_seconds,
                 self.settings.max_runtime_seconds,
             )
-        except JobSpecError as e:
+        except SpecError as e:
             raise Invalid(str(e), "invalid_job") from e
         profile = self.profiles.get(spec["profile"])
         if profile.gpus > len(self.gpus.ids):

@@ -83,6 +83,15 @@ class ResourceBackend(LoggingConfigurable):
         path.chmod(0o700)
         return path
 
+    def make_passable_dir(self, path: Path) -> Path:
+        """A folder of the service's that the owner's account may pass through only (to
+        its own folders inside), and list nothing of."""
+        path.mkdir(exist_ok=True)
+        if self.account is not None:
+            os.chown(path, -1, self.account.gid)
+        path.chmod(0o710 if self.account is not None else 0o700)
+        return path
+
     def get_state(self) -> dict:
         """What to save to find this resource's processes again (JSON)."""
         return {}
@@ -128,6 +137,7 @@ class ResourceManager:
     id_prefix = ""  # "c-"
     noun = "resource"  # for messages: "cluster"
     budget_title = ""  # whose core time, for messages: "Spark" (default: the noun)
+    budget_unit = "core time"  # what ledger_cores count, over time: "replica time"
     # the section limiting live resources of this kind; its `budget` field, if it has one,
     # is the daily core time the kind's running resources (ledger_cores each) may use
     quota: QuotaSection | None = None

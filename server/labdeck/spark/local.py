@@ -140,13 +140,6 @@ class LocalSparkBackend(SparkBackend):
         return master_status(self.webui_url, ui_headers(self.secret), timeout)
 
     # -- start ------------------------------------------------------------------------------
-    def _passable_dir(self, path: Path) -> None:
-        """A folder of the service's that the owner's account may pass through only."""
-        path.mkdir(exist_ok=True)
-        if self.account is not None:
-            os.chown(path, -1, self.account.gid)
-        path.chmod(0o710 if self.account is not None else 0o700)
-
     def _account_file(self, path: Path, text: str = "") -> None:
         """A file of the owner's account, mode 0600, with text added (made by the
         service, which must follow no link someone left there)."""
@@ -209,8 +202,8 @@ class LocalSparkBackend(SparkBackend):
         # users pass through the folder of all clusters to their own, and see no other
         self.work_dir.parent.mkdir(parents=True, exist_ok=True)
         self.work_dir.parent.chmod(0o711)
-        self._passable_dir(self.work_dir)
-        self._passable_dir(self.work_dir / "logs")
+        self.make_passable_dir(self.work_dir)
+        self.make_passable_dir(self.work_dir / "logs")
         self.make_private_dir(self.work_dir / "work")
         self.cgroup = self.supervisor.limit(f"cluster-{self.resource_id}", self.limits())
         self.secret = secrets.token_urlsafe(32)

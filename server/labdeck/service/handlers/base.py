@@ -15,6 +15,7 @@ WHOLE_ID = re.compile(r"[0-9]{1,18}")
 if TYPE_CHECKING:
     from ..app import LabdeckService
     from ..clusters import ClusterManager
+    from ..deployments import DeploymentManager
     from ..jobs import JobManager
     from ..ledger import Ledger
     from ..livy import LivyGateway
@@ -61,6 +62,10 @@ class APIHandler(HubOAuthenticated, web.RequestHandler):
         return self.service.jobs
 
     @property
+    def deployments(self) -> "DeploymentManager":
+        return self.service.deployments
+
+    @property
     def livy(self) -> "LivyGateway":
         return self.service.livy
 
@@ -103,7 +108,16 @@ class APIHandler(HubOAuthenticated, web.RequestHandler):
     def may_see(self, owner: str) -> bool:
         return self.is_admin or self.is_hub or owner == self.current_user.get("name")
 
+    def key_holder(self) -> bool:
+        """Whether the request carries a credential of the resource's own instead of a
+        hub identity (an endpoint's access key); then there is no current user. Only a
+        route whose resources have keys says yes."""
+        return False
+
     async def prepare(self):
+        if self.key_holder():
+            self.current_user = None
+            return
         model = await self.hub_auth.get_user(self, sync=False)
         if not model:
             raise APIError(
@@ -177,6 +191,9 @@ class APIHandler(HubOAuthenticated, web.RequestHandler):
             # Keep the traceback in the log, never in the response.
             self.log_exception(*kwargs["exc_info"])
             message = "Something went wrong inside labdeck. The error was logged for admins."
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:  # a 429 or 503 that says when to come back
+            self.set_header("Retry-After", str(retry_after))
         self.set_header("Content-Type", "application/json; charset=UTF-8")
         self.finish(json.dumps({"error": code, "message": message}))
 
