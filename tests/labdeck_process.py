@@ -157,6 +157,22 @@ class Labdeck:
     def processes(self) -> set[int]:
         return {self.proc.pid} | descendants(self.proc.pid)
 
+    def crash_service(self, timeout: float = 60) -> None:
+        """Kill the labdeck service (SIGKILL: no clean stop) and wait until the hub has
+        started it again and it answers (it re-adopts what runs before it listens)."""
+        service = next(
+            pid
+            for pid in self.processes()
+            if b"labdeck.service" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        )
+        os.kill(service, signal.SIGKILL)
+        wait_for(
+            lambda: self.service("GET", "/me").status_code == 200,
+            timeout,
+            0.3,
+            "the service to come back",
+        )
+
     # -- clients ----------------------------------------------------------------------------
     @property
     def admin_token(self) -> str:

@@ -4,7 +4,7 @@ model's own error, updates without a failed request, serverless to zero and back
 deletion, a service restart, and bad requests."""
 
 import os
-import signal
+import secrets
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import tritonclient.http as triton
 from jobs_support import account, home, write_file
-from labdeck.deployments.client import deploy, deployments
+from labdeck.deployments import deploy, deployments
 from labdeck.widgets.client import LabdeckClient, LabdeckError
 from labdeck_process import wait_for
 from sklearn.linear_model import LogisticRegression
@@ -301,9 +301,13 @@ def test_serverless_scales_to_zero_and_the_next_request_waits_for_it(labdeck, ow
     wait_for(lambda: get(labdeck, token, "lazy")["replicas_running"] == 0, 30, 0.2, "scale to zero")
     wait_for(lambda: model_servers(folder) == set(), 30, 0.1, "its replica to stop")
     assert get(labdeck, token, "lazy")["state"] == "IN_SERVICE"
-    # at zero nothing runs, so nothing is counted
-    entries = labdeck.service("GET", f"/ledger?user={name}&kind=deployment").json()
-    assert all(e["ended"] is not None for e in entries if e["resource_id"] == created["id"])
+
+    # at zero nothing runs, so nothing is counted (its entry ends once the replica has)
+    def counted() -> list:
+        entries = labdeck.service("GET", f"/ledger?user={name}&kind=deployment").json()
+        return [e for e in entries if e["resource_id"] == created["id"] and not e["ended"]]
+
+    wait_for(lambda: counted() == [], 10, 0.1, "its ledger entry to end")
 
     started = time.monotonic()
     answer = invoke(labdeck, name, "lazy", {"values": [2, 3]}, token=token)
@@ -322,18 +326,7 @@ def test_a_service_restart_keeps_endpoints_serving(labdeck, owner):
     create(labdeck, token, name="kept", model_dir="models/kept")
     wait_state(labdeck, token, "kept")
     pids = model_servers(home(labdeck, name) / "models" / "kept")
-    service = next(
-        pid
-        for pid in labdeck.processes()
-        if b"labdeck.service" in open(f"/proc/{pid}/cmdline", "rb").read()
-    )
-    os.kill(service, signal.SIGKILL)
-    wait_for(
-        lambda: labdeck.service("GET", "/deployments/kept", token=token).status_code == 200,
-        60,
-        0.3,
-        "the service to come back",
-    )
+    labdeck.crash_service()
     assert get(labdeck, token, "kept")["state"] == "IN_SERVICE"
     answer = invoke(labdeck, name, "kept", {"values": [4]}, token=token)
     assert answer.status_code == 200 and answer.json()["sum"] == 4
@@ -405,24 +398,106 @@ def test_the_python_client_deploys_calls_and_deletes(labdeck, owner):
 
 def test_endpoints_come_back_when_labdeck_starts_again(fresh):
     labdeck = fresh()
-    token = labdeck.create_user("keeper")
+    keeper = f"keeper{secrets.token_hex(3)}"  # an account of its own (accounts outlive hubs)
+    token = labdeck.create_user(keeper)
     labdeck.service("POST", "/jobs", token=token, json={"script": "x.py"})  # makes the home
-    model_folder(labdeck, "keeper", "models/back")
+    model_folder(labdeck, keeper, "models/back")
     created = create(labdeck, token, name="back", model_dir="models/back", access="key")
     wait_state(labdeck, token, "back")
+    assert invoke(labdeck, keeper, "back", {"values": [1]}, token=token).status_code == 200
     assert labdeck.stop() == 0
-    assert model_servers(home(labdeck, "keeper") / "models" / "back") == set()
+    assert model_servers(home(labdeck, keeper) / "models" / "back") == set()
 
     again = fresh(state_dir=labdeck.state_dir)
     served = wait_state(again, token, "back")
     assert served["state"] == "IN_SERVICE" and served["id"] == created["id"]
     answer = again.service(
         "POST",
-        "/endpoints/keeper/back/invocations",
+        f"/endpoints/{keeper}/back/invocations",
         token=None,
         json={"values": [7]},
         headers={"Authorization": f"Bearer {created['key']}"},  # the same key
     )
     assert answer.status_code == 200 and answer.json()["sum"] == 7
-    entries = again.service("GET", "/ledger?user=keeper&kind=deployment").json()
+    entries = again.service("GET", f"/ledger?user={keeper}&kind=deployment").json()
     assert [e["end_reason"] for e in entries if e["ended"]] == ["hub_shutdown"]
+    # the metrics from before the restart are still there
+    points = again.service("GET", "/deployments/back/metrics", token=token).json()["points"]
+    assert sum(p["invocations"] for p in points) == 2
+
+
+def test_the_recommender_load_tests_candidates_and_recommends_one(labdeck, owner):
+    name, token = owner
+    model_folder(labdeck, name, "models/tuned")
+    create(labdeck, token, name="tuned", model_dir="models/tuned")
+    wait_state(labdeck, token, "tuned")
+    path = "/deployments/tuned/recommendations"
+    assert labdeck.service("GET", path, token=token).status_code == 404
+    for bad in (
+        {},
+        {"payload": {}, "candidates": []},
+        {"payload": {}, "candidates": [{"replicas": 99}]},
+        {"payload": {}, "duration_seconds": 0},
+        {"payload": {}, "latency_target_ms": -1},
+        {"payload": {}, "extra": 1},
+    ):
+        refused = labdeck.service("POST", path, token=token, json=bad)
+        assert refused.status_code == 400, (bad, refused.text)
+        assert refused.json()["error"] == "invalid_recommendation"
+
+    body = {
+        "payload": {"values": [1, 2]},
+        "duration_seconds": 2,
+        "clients": 4,
+        "candidates": [{"replicas": 1}, {"replicas": 2}],
+        "latency_target_ms": 10_000,
+    }
+    started = labdeck.service("POST", path, token=token, json=body)
+    assert started.status_code == 202 and started.json()["state"] == "RUNNING"
+    again = labdeck.service("POST", path, token=token, json=body)
+    assert again.status_code == 409 and again.json()["error"] == "recommending"
+    # the endpoint serves meanwhile
+    assert invoke(labdeck, name, "tuned", {"values": [3]}, token=token).json()["sum"] == 3
+
+    def done():
+        run = labdeck.service("GET", path, token=token).json()
+        return run if run["state"] != "RUNNING" else None
+
+    run = wait_for(done, 90, 0.2, "the recommendation")
+    assert run["state"] == "COMPLETED", run
+    assert [(r["replicas"], r["workers"]) for r in run["results"]] == [(1, 1), (2, 1)]
+    for row in run["results"]:
+        assert row["requests"] > 0 and row["errors"] == 0
+        assert row["throughput_rps"] > 0 and 0 < row["p50_ms"] <= row["p99_ms"]
+        assert row["memory_bytes"] > 10 * 2**20  # a model server's Python, at least
+    # a generous target: the cheapest (one replica) meets it
+    assert run["recommended"] == run["results"][0]
+    # its trial replicas are gone; the endpoint's own one is still there
+    assert len(model_servers(home(labdeck, name) / "models" / "tuned")) == 1
+    labdeck.service("DELETE", "/deployments/tuned", token=token)
+
+
+def test_the_quota_limits_deployments_and_their_replica_time(labdeck, owner):
+    name, token = owner
+    model_folder(labdeck, name, "models/q")
+    labdeck.set_quota(name, {"deployments": {"concurrent": 1, "replica_seconds_daily": 3600}})
+    create(labdeck, token, name="first", model_dir="models/q", replicas=2)
+    refused = labdeck.service(
+        "POST", "/deployments", token=token, json={"name": "second", "model_dir": "models/q"}
+    )
+    assert refused.status_code == 403 and refused.json()["error"] == "deployments_limit"
+    wait_state(labdeck, token, "first")
+    me = labdeck.service("GET", "/me", token=token).json()["resources"]["deployments"]
+    assert me["in_use"]["concurrent"] == 1
+
+    # two replicas spend replica time twice as fast; taking the time away stops it now
+    labdeck.set_quota(name, {"deployments": {"replica_seconds_daily": 1}})
+    stopped = wait_state(labdeck, token, "first", states=("STOPPED",), timeout=30)
+    assert stopped["state_reason"].startswith("Endpoint replica time used up for today")
+    assert invoke(labdeck, name, "first", {}, token=token).status_code == 503
+    assert model_servers(home(labdeck, name) / "models" / "q") == set()
+    again = labdeck.service(
+        "POST", "/deployments", token=token, json={"name": "third", "model_dir": "models/q"}
+    )
+    assert again.status_code == 403 and again.json()["error"] == "quota_exceeded"
+    labdeck.service("DELETE", "/deployments/first", token=token)

@@ -2,8 +2,7 @@
 job's time is spent from its profile's daily budget with the user's sessions, it is
 refused or stopped when that runs out, and GPU jobs wait in the sessions' GPU queue."""
 
-import os
-import signal
+import secrets
 from datetime import datetime
 
 from jobs_support import GATED, write_file
@@ -128,8 +127,9 @@ def test_a_session_and_a_job_spend_the_budget_together(labdeck, owner):
 
 def test_gpu_jobs_wait_in_the_sessions_queue_and_hold_their_devices(fresh):
     labdeck = fresh(extra_args=["--gpus", "0"])  # one GPU
-    student, student_token = "student", labdeck.create_user("student")
-    other, other_token = "other", labdeck.create_user("other")
+    # names of their own: OS accounts outlive hubs, and other tests' hubs make theirs
+    student, other = (f"{who}{secrets.token_hex(3)}" for who in ("student", "other"))
+    student_token, other_token = labdeck.create_user(student), labdeck.create_user(other)
     labdeck.start_server(student, profile="gpu")
     assert server_environment(labdeck, student)["CUDA_VISIBLE_DEVICES"] == "0"
 
@@ -147,20 +147,7 @@ def test_gpu_jobs_wait_in_the_sessions_queue_and_hold_their_devices(fresh):
     assert pending["state_reason"] == "Waiting for a GPU: number 1 in the queue of 1 GPU(s)."
 
     # a service restart keeps its place
-    service = next(
-        pid
-        for pid in labdeck.processes()
-        if b"labdeck.service" in open(f"/proc/{pid}/cmdline", "rb").read()
-    )
-    os.kill(service, signal.SIGKILL)
-    wait_for(
-        lambda: (
-            labdeck.service("GET", f"/jobs/{started['id']}", token=student_token).status_code == 200
-        ),
-        60,
-        0.3,
-        "the service to come back",
-    )
+    labdeck.crash_service()
     assert job(labdeck, student_token, started["id"])["state"] == "PENDING"
 
     # the session ends: the job gets its GPU, and only that one

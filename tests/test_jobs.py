@@ -4,7 +4,6 @@ maximum run time, who may see them, bad requests, and a service restart."""
 
 import json
 import os
-import signal
 import threading
 import time
 from pathlib import Path
@@ -411,18 +410,7 @@ def test_a_service_restart_re_adopts_a_running_job(labdeck, owner):
         metric_definitions=[{"name": "loss", "regex": r"loss=([0-9.]+)"}],
     )
     wait_for(lambda: "loss" in logs(labdeck, token, started["id"])["text"], 20, 0.1, "output")
-    service = next(
-        pid
-        for pid in labdeck.processes()
-        if b"labdeck.service" in open(f"/proc/{pid}/cmdline", "rb").read()
-    )
-    os.kill(service, signal.SIGKILL)
-    wait_for(
-        lambda: labdeck.service("GET", f"/jobs/{started['id']}", token=token).status_code == 200,
-        60,
-        0.3,
-        "the service to come back",
-    )
+    labdeck.crash_service()
     assert job(labdeck, token, started["id"])["state"] == "RUNNING"
     write_file(labdeck, name, "restart/go", "")
     done = wait_state(labdeck, token, started["id"])

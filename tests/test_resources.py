@@ -216,7 +216,7 @@ def test_the_spark_backend_is_chosen_by_configuration():
         SparkClusters(backend_class="labdeck.service.ledger.Ledger")  # not a Spark backend
 
 
-def test_nothing_of_the_spark_backend_reaches_the_handlers():
+def test_nothing_of_the_backends_reaches_the_handlers():
     handlers = Path(__file__).parents[1] / "server" / "labdeck" / "service" / "handlers"
     for module in handlers.glob("*.py"):
         text = module.read_text()

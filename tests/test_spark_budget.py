@@ -3,8 +3,6 @@
 deadline that moves with the quota and survives a service restart), and then no new
 cluster, Livy session or statement is accepted until it renews."""
 
-import os
-import signal
 from datetime import datetime, timedelta
 
 from labdeck.quota.usage import human_duration
@@ -143,18 +141,7 @@ def test_a_restarted_service_still_stops_clusters_at_their_deadline(labdeck, new
     cluster = running_with_deadline(labdeck, token, "lasting")
     deadline = at(cluster["deadline"])
     assert abs(deadline - at(cluster["started"]) - timedelta(seconds=45)) < timedelta(seconds=0.01)
-    service = next(
-        pid
-        for pid in labdeck.processes()
-        if b"labdeck.service" in open(f"/proc/{pid}/cmdline", "rb").read()
-    )
-    os.kill(service, signal.SIGKILL)
-    wait_for(
-        lambda: labdeck.service("GET", "/me", token=token).status_code == 200,
-        60,
-        0.3,
-        "the service to come back",
-    )
+    labdeck.crash_service()
     ended = wait_state(labdeck, token, cluster["id"], ("TERMINATED",), timeout=90)
     assert ended["state_reason"].startswith("Spark core time used up for today: 45 s of 45 s.")
     entry = cluster_entry(labdeck, name)

@@ -4,7 +4,6 @@ idle auto-termination, and what a restart of the service keeps."""
 import ipaddress
 import json
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -367,21 +366,8 @@ def test_an_idle_cluster_terminates_itself(labdeck, new_user):
 def test_a_service_restart_re_adopts_running_clusters(labdeck, owner, running):
     name, token = owner
     session_id = livy_session(labdeck, token, running["id"])
-    service = next(
-        pid
-        for pid in labdeck.processes()
-        if b"labdeck.service" in open(f"/proc/{pid}/cmdline", "rb").read()
-    )
-    os.kill(service, signal.SIGKILL)
     started = time.monotonic()
-    wait_for(
-        lambda: (
-            labdeck.service("GET", f"/clusters/{running['id']}", token=token).status_code == 200
-        ),
-        60,
-        0.3,
-        "the service to come back",
-    )
+    labdeck.crash_service()
     assert time.monotonic() - started < 60
     cluster = labdeck.service("GET", f"/clusters/{running['id']}", token=token).json()
     assert cluster["state"] == "RUNNING" and cluster["workers_alive"] == 1

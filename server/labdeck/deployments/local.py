@@ -110,8 +110,9 @@ class LocalDeploymentBackend(ResourceBackend):
         ready = self.work_dir / "run" / f"replica-{index}.json"
         ready.unlink(missing_ok=True)
         memory = self.spec["memory_mb"] * MB
+        # named after its folder: a recommender's trial replicas have cgroups of their own
         cgroup = self.supervisor.limit(
-            f"deployment-{self.resource_id}-{index}", Limits(None, memory, REPLICA_PIDS)
+            f"deployment-{self.work_dir.name}-{index}", Limits(None, memory, REPLICA_PIDS)
         )
         settings = {"model_dir": model_dir, "name": self.spec["name"], "ready_file": str(ready)}
         process = await self.supervisor.start(

@@ -2,11 +2,12 @@
 invocations, 4xx and 5xx answers, model latency (in the model server) and overhead
 latency (the gateway's share), cold starts and their duration, replicas.
 
-Kept in memory by the gateway for the last day; `series` is what the API returns.
+Kept in memory by the gateway for the last day (and saved by it now and then, so a
+restart keeps them); `series` is what the API returns.
 """
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 
 KEEP_MINUTES = 24 * 60
@@ -47,8 +48,25 @@ class EndpointMetrics:
 
     def __init__(self):
         self.minutes: OrderedDict[int, Minute] = OrderedDict()
+        self.changed = False  # since it was last saved
+
+    def to_json(self) -> dict:
+        return {str(key): asdict(minute) for key, minute in self.minutes.items()}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "EndpointMetrics":
+        """Counters saved by to_json (unknown or bad entries are left out)."""
+        metrics = cls()
+        known = {f.name for f in fields(Minute)}
+        for key, values in sorted(data.items(), key=lambda item: int(item[0])):
+            if isinstance(values, dict):
+                metrics.minutes[int(key)] = Minute(
+                    **{k: v for k, v in values.items() if k in known}
+                )
+        return metrics
 
     def _now(self, at: float, replicas: int) -> Minute:
+        self.changed = True
         key = int(at // 60)
         minute = self.minutes.get(key)
         if minute is None:

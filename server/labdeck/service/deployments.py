@@ -26,6 +26,7 @@ from ..specs import SpecError
 from .endpoints import EndpointGateway
 from .errors import Conflict, Invalid, NotFound
 from .models import FAILED, RUNNING, STARTING, TERMINATED, TERMINATING, Resource
+from .recommender import Recommender
 from .resources import ResourceBackend, ResourceManager, ResourceSettings, StartFailed
 
 # the lifecycle's states as a deployment's API names them (SageMaker's endpoint states)
@@ -89,6 +90,7 @@ class DeploymentManager(ResourceManager):
         self._tasks: set[asyncio.Task] = set()
         # the traffic of every endpoint
         self.gateway = EndpointGateway(self, self.settings.cold_start_timeout_seconds)
+        self.recommender = Recommender(self)
         self._updating: set[str] = set()  # ids of deployments an update is changing
 
     # -- the kind's rules -----------------------------------------------------------------
@@ -102,6 +104,10 @@ class DeploymentManager(ResourceManager):
     def amounts(self, spec: dict) -> dict:
         return {"concurrent": 1}
 
+    def replicas_running(self, resource: Resource) -> int:
+        """Replicas in the rotation now (0 unless it is in service)."""
+        return self.ledger_cores(resource) if resource.state == RUNNING else 0
+
     def api_state(self, resource: Resource) -> str:
         if resource.state == RUNNING and resource.id in self._updating:
             return "UPDATING"
@@ -111,12 +117,18 @@ class DeploymentManager(ResourceManager):
         # stopped with labdeck (see shutdown), or still waiting to start: start it again
         return not (resource.backend_state or {}).get("replicas")
 
+    async def start(self) -> None:
+        await super().start()
+        await self.recommender.recover()
+
     async def shutdown(self) -> None:
         """labdeck is stopping: stop every replica, and keep each deployment to start
         again, on the same settings and key, when labdeck starts."""
         if self._watcher:
             self._watcher.cancel()
         self.budget.close()
+        await self.recommender.close()
+        self.gateway.save()
         deleting = self.owned_by(None, (TERMINATING,))
         await asyncio.gather(*(self.terminate(r.id, "Deleted.") for r in deleting))
         for resource in self.owned_by(None, (STARTING, RUNNING)):

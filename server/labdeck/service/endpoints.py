@@ -11,21 +11,25 @@ in memory.
 
 import asyncio
 import json
+import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
-
-from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
 from ..deployments.local import Replica
 from ..deployments.metrics import EndpointMetrics
 from .errors import Busy, Unavailable
 from .models import RUNNING, Resource
+from .replica_client import ReplicaClient, ReplicaError
 
 if TYPE_CHECKING:
     from .deployments import DeploymentManager
 
 RETRY_AFTER_SECONDS = Busy.retry_after
+# how often metrics are saved: a crash loses at most this much of them
+SAVE_SECONDS = 30.0
+METRICS_FILE = "metrics.json"
 # longest one model call may take
 REQUEST_TIMEOUT_SECONDS = 60.0
 # what passes between caller and model server (the Open Inference Protocol's binary
@@ -61,10 +65,41 @@ class EndpointGateway:
         self.manager = manager
         self.cold_start_timeout = cold_start_timeout
         self.traffic: dict[str, Traffic] = {}
-        self.client = AsyncHTTPClient()
+        self._saved = time.monotonic()
+        self.client = ReplicaClient()
 
     def of(self, resource: Resource) -> Traffic:
-        return self.traffic.setdefault(resource.id, Traffic())
+        traffic = self.traffic.get(resource.id)
+        if traffic is None:
+            traffic = self.traffic[resource.id] = Traffic(metrics=self._load(resource.id))
+        return traffic
+
+    def _metrics_file(self, resource_id: str) -> Path:
+        return self.manager.work_root / resource_id / METRICS_FILE
+
+    def _load(self, resource_id: str) -> EndpointMetrics:
+        try:
+            return EndpointMetrics.from_json(
+                json.loads(self._metrics_file(resource_id).read_text())
+            )
+        except (OSError, ValueError, TypeError):
+            return EndpointMetrics()
+
+    def save(self) -> None:
+        """Write the metrics that changed since they were last written (the service's
+        own files, 0600)."""
+        for resource_id, traffic in list(self.traffic.items()):
+            if not traffic.metrics.changed:
+                continue
+            path = self._metrics_file(resource_id)
+            if not path.parent.is_dir():
+                continue  # deleted meanwhile
+            temporary = path.with_suffix(".tmp")
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                json.dump(traffic.metrics.to_json(), f)
+            temporary.replace(path)
+            traffic.metrics.changed = False
 
     async def call(
         self, resource: Resource, method: str, path: str, body: bytes | None, headers: dict
@@ -134,39 +169,38 @@ class EndpointGateway:
         body: bytes | None,
         headers: dict,
     ) -> Answer:
-        request = HTTPRequest(
-            f"http://127.0.0.1:{replica.port}/{path}",
-            method=method,
-            body=body if method == "POST" else None,
-            headers={
-                **{k: v for k, v in headers.items() if k in PASSED_REQUEST_HEADERS},
-                "Authorization": f"Bearer {token}",
-            },
-            request_timeout=REQUEST_TIMEOUT_SECONDS,
-            follow_redirects=False,
-        )
+        sent = {name: headers[name] for name in PASSED_REQUEST_HEADERS if name in headers}
+        sent["Authorization"] = f"Bearer {token}"
         replica.in_flight += 1
         try:
-            response = await self.client.fetch(request, raise_error=False)
-        except (OSError, HTTPClientError) as e:
+            response = await self.client.request(
+                replica.port,
+                method,
+                path,
+                sent,
+                body if method == "POST" else b"",
+                REQUEST_TIMEOUT_SECONDS,
+            )
+        except ReplicaError as e:
             return Answer(
                 502, _error("replica_unreachable", f"The model server did not answer: {e}")
             )
         finally:
             replica.in_flight -= 1
-        if response.code == 599:  # tornado's own: no HTTP answer at all
-            reason = str(response.error) if response.error else "no answer"
-            return Answer(
-                502, _error("replica_unreachable", f"The model server did not answer: {reason}")
-            )
-        passed = {k: response.headers[k] for k in PASSED_RESPONSE_HEADERS if k in response.headers}
-        if "X-Model-Latency-Ms" in response.headers:
-            passed["X-Model-Latency-Ms"] = response.headers["X-Model-Latency-Ms"]
-        return Answer(response.code, response.body or b"", passed)
+        passed = {}
+        for name in (*PASSED_RESPONSE_HEADERS, "X-Model-Latency-Ms"):
+            value = response.header(name)
+            if value is not None:
+                passed[name] = value
+        return Answer(response.status, response.body, passed)
 
     async def sweep(self) -> None:
-        """Scale serverless endpoints that have been idle long enough to zero."""
+        """Scale serverless endpoints that have been idle long enough to zero; save the
+        metrics every SAVE_SECONDS."""
         now = time.monotonic()
+        if now - self._saved >= SAVE_SECONDS:
+            self._saved = now
+            self.save()
         for resource in self.manager.owned_by(None, (RUNNING,)):
             idle = resource.spec.get("idle_seconds_to_zero")
             traffic = self.of(resource)

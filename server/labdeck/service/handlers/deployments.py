@@ -3,6 +3,7 @@ admins add `?user=`). Calls to the endpoints themselves are in endpoints.py."""
 
 from pathlib import Path
 
+from ...capabilities import DEPLOYMENTS
 from ...deployments.spec import FIELDS, UPDATABLE
 from ..errors import APIError
 from ..models import Resource
@@ -85,9 +86,7 @@ def deployment_json(handler: APIHandler, resource: Resource, key: str | None = N
             "model_dir": str(Path(spec["model_dir"]).relative_to(home)),
             **{field: spec.get(field) for field in SHOWN_SPEC},
         },
-        "replicas_running": len(handler.deployments.backend(resource).replicas)
-        if resource.state == "RUNNING"
-        else 0,
+        "replicas_running": handler.deployments.replicas_running(resource),
         "endpoint": {"invocations": f"{base}/invocations", "v2": f"{base}/v2"},
         "created": iso(resource.created),
         "started": iso(resource.started),
@@ -144,7 +143,8 @@ class DeploymentsHandler(DeploymentAPIHandler):
             raise APIError(403, "users_only", "Deployments belong to users.")
         body = self.get_json_body()
         name = self.user["name"]
-        limits = self.quotas.limits(name, self.user.get("groups") or [], "deployments")
+        groups = self.user.get("groups") or []
+        limits = self.quotas.limits(name, groups, DEPLOYMENTS.quota.name)
         resource, key = await self.deployments.create_deployment(name, body, limits)
         self.set_header("Location", f"{self.request.path}/{resource.name}")
         self.write_json(deployment_json(self, resource, key), 201)
@@ -242,9 +242,88 @@ class DeploymentMetricsHandler(DeploymentAPIHandler):
         self.write_json({"name": resource.name, "points": traffic.metrics.series(since)})
 
 
+RECOMMENDATION_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "state": {"type": "string", "enum": ["RUNNING", "COMPLETED", "FAILED"]},
+        "reason": {"type": "string", "nullable": True},
+        "progress": {"type": "object", "description": "{done, total} candidates"},
+        "latency_target_ms": {"type": "number", "nullable": True},
+        "results": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "replicas": {"type": "integer"},
+                    "workers": {"type": "integer"},
+                    "requests": {"type": "integer"},
+                    "errors": {"type": "integer"},
+                    "throughput_rps": {"type": "number"},
+                    "p50_ms": {"type": "number"},
+                    "p99_ms": {"type": "number"},
+                    "memory_bytes": {"type": "integer"},
+                },
+            },
+        },
+        "recommended": {"type": "object", "nullable": True},
+    },
+}
+
+
+class RecommendationsHandler(DeploymentAPIHandler):
+    openapi = {
+        "post": {
+            "summary": "Recommend a configuration",
+            "description": "Load-tests each candidate ({replicas, workers}) on model "
+            "servers of its own (the endpoint keeps serving) with `clients` callers "
+            "sending `payload` for `duration_seconds` (at most 240 s in all), then "
+            "recommends the cheapest with no error and its p99 within "
+            "`latency_target_ms` (without a target: the most throughput per server).",
+            "parameters": [USER_QUERY],
+            "request": {
+                "type": "object",
+                "properties": {
+                    "payload": {"description": "A request body for invocations"},
+                    "duration_seconds": {"type": "integer", "minimum": 1, "maximum": 60},
+                    "candidates": {"type": "array", "items": {"type": "object"}},
+                    "clients": {"type": "integer", "minimum": 1, "maximum": 64},
+                    "latency_target_ms": {"type": "number"},
+                },
+                "required": ["payload"],
+            },
+            "responses": {
+                "202": {"description": "Running", "schema": RECOMMENDATION_SCHEMA},
+                "400": {"description": "A run that cannot be made"},
+                "409": {"description": "Not in service, or a run is going on"},
+            },
+        },
+        "get": {
+            "summary": "The latest recommendation",
+            "parameters": [USER_QUERY],
+            "responses": {
+                "200": {"description": "Its run", "schema": RECOMMENDATION_SCHEMA},
+                "404": {"description": "None was asked for"},
+            },
+        },
+    }
+
+    async def post(self, name):
+        resource = self.deployment(name)
+        run = self.deployments.recommender.start(resource, self.get_json_body())
+        self.write_json(run, 202)
+
+    async def get(self, name):
+        run = self.deployments.recommender.latest(self.deployment(name))
+        if run is None:
+            raise APIError(404, "not_found", f"No recommendation was asked for {name!r}.")
+        self.write_json(run)
+
+
 default_handlers = [
     ("api/v1/deployments", DeploymentsHandler),
     ("api/v1/deployments/{name}", DeploymentHandler),
     ("api/v1/deployments/{name}/key", DeploymentKeyHandler),
     ("api/v1/deployments/{name}/metrics", DeploymentMetricsHandler),
+    ("api/v1/deployments/{name}/recommendations", RecommendationsHandler),
 ]
