@@ -62,9 +62,8 @@ def test_a_jobs_time_is_spent_from_its_profile_and_it_stops_when_none_is_left(la
     wait_for(lambda: "devices=" in log_text(labdeck, token, started["id"]), 20, 0.1, "output")
     shown = log_text(labdeck, token, started["id"]).split()
     assert shown[:4] == ["devices=", "void", "cpu", started["id"]]
-    assert running["gpus"] == []
-    # 8 h a day by default: the deadline is computed a moment after it runs
-    wait_job(labdeck, token, started["id"], lambda j: j["deadline"], "its deadline")
+    # no GPU; 8 h a day by default: a deadline from the moment it shows RUNNING
+    assert running["gpus"] == [] and running["deadline_reason"] == "daily_budget"
     used = wait_for(lambda: me(labdeck, token)["usage"]["cpu"]["used_seconds"] or None, 10)
 
     # an admin leaves 2 s of CPU time: the job is stopped when they are spent

@@ -6,7 +6,6 @@ cluster, Livy session or statement is accepted until it renews."""
 from datetime import datetime, timedelta
 
 from labdeck.quota.usage import human_duration
-from labdeck_process import wait_for
 from spark_support import create_cluster, livy_session, run_statement, wait_state
 
 
@@ -20,16 +19,10 @@ def cluster_entry(labdeck, user: str) -> dict:
 
 
 def running_with_deadline(labdeck, token, name: str) -> dict:
-    """A new cluster once it runs and its deadline is known (the service computes it from
-    the ledger a moment after the cluster runs)."""
-    cluster_id = create_cluster(labdeck, token, name)["id"]
-    wait_state(labdeck, token, cluster_id)
-
-    def with_deadline():
-        cluster = labdeck.service("GET", f"/clusters/{cluster_id}", token=token).json()
-        return cluster if cluster["deadline"] else None
-
-    return wait_for(with_deadline, 10, 0.05, f"the deadline of {name}")
+    """A new cluster once it runs: its deadline is known from the moment it does."""
+    cluster = wait_state(labdeck, token, create_cluster(labdeck, token, name)["id"])
+    assert cluster["state"] == "RUNNING" and cluster["deadline"], cluster
+    return cluster
 
 
 def at(text: str) -> datetime:

@@ -151,6 +151,11 @@ class CoreTimeBudget:
             ledger.set_deadline(entry.id, deadline, deadline and BUDGET_REASON)
         self._set_timer(user, deadline, now)
 
+    async def update(self, user: str) -> None:
+        """What runs changed: compute the user's deadline again now."""
+        if self.enabled and self.quotas is not None and not self._closing:
+            await self._reschedule_or_retry(user)
+
     def changed(self, user: str) -> None:
         """What runs changed: compute the user's deadline again, in the background."""
         if self.enabled and self.quotas is not None and not self._closing:

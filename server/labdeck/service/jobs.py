@@ -97,6 +97,10 @@ class JobManager(ResourceManager):
     def ledger_gpus(self, resource: Resource) -> list[str]:
         return list(resource.spec.get("gpus") or [])
 
+    async def running_started(self, user: str) -> None:
+        await super().running_started(user)
+        await self.profile_time_changed(user)
+
     def running_changed(self, user: str) -> None:
         super().running_changed(user)
         task = asyncio.create_task(self.profile_time_changed(user))

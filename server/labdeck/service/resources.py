@@ -203,8 +203,13 @@ class ResourceManager:
 
     def running_changed(self, user: str) -> None:
         """One of the user's resources started or stopped running (its ledger entry was
-        opened or closed): the daily budgets' deadlines move."""
+        opened or closed): the daily budgets' deadlines move, in the background."""
         self.budget.changed(user)  # more cores run: it runs out sooner; fewer: later
+
+    async def running_started(self, user: str) -> None:
+        """One of the user's resources is about to show RUNNING (its ledger entry is
+        open): move the deadlines now, so that it shows them from the start."""
+        await self.budget.update(user)
 
     def resumable(self, resource: Resource) -> bool:
         """Whether a resource found STARTING after a restart may simply start again
@@ -353,14 +358,9 @@ class ResourceManager:
             self._finish(resource.id, FAILED, "labdeck failed to start it; admins can see why.")
             return
         now = self.now()
-        with self.db.session() as db:
-            row = db.get(Resource, resource.id)
-            row.backend_state = backend.get_state()
-            if row.state != STARTING:
-                return  # terminate() was asked meanwhile and takes it from here
-            total = self.start_steps(row)
-            row.state, row.started, row.last_activity = RUNNING, now, now
-            row.progress = {"step": "Running", "done": total, "total": total}
+        row = self._save(resource.id, backend_state=backend.get_state())
+        if row.state != STARTING:
+            return  # terminate() was asked meanwhile and takes it from here
         entry = self.ledger.open(
             self.kind,
             row.user,
@@ -371,8 +371,17 @@ class ResourceManager:
             at=now,
         )
         self._save(resource.id, ledger_id=entry.id)
+        # its deadlines are known by the time anyone sees it run (a terminate meanwhile
+        # cancels this, and closes the entry)
+        await self.running_started(row.user)
+        with self.db.session() as db:
+            row = db.get(Resource, resource.id)
+            if row.state != STARTING:
+                return
+            total = self.start_steps(row)
+            row.state, row.started, row.last_activity = RUNNING, now, now
+            row.progress = {"step": "Running", "done": total, "total": total}
         self.log.info("%s %s is running", self.noun, resource.id)
-        self.running_changed(row.user)
 
     # -- terminate --------------------------------------------------------------------------
     async def terminate(
