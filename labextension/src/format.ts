@@ -284,3 +284,40 @@ export function formatStatusText(
   }
   return parts.join(' · ');
 }
+
+/**
+ * How far a resource has got in starting (a cluster, a deployment), as the
+ * service's lifecycle reports it: `Waiting for workers to register`, 1 of 3.
+ */
+export interface IProgress {
+  step: string;
+  done: number;
+  total: number;
+}
+
+/** Fraction of the start done, in [0, 1]; `null` without progress. */
+export function progressFraction(
+  progress: IProgress | null | undefined
+): number | null {
+  if (!progress || !(progress.total > 0)) {
+    return null;
+  }
+  return Math.min(1, Math.max(0, progress.done / progress.total));
+}
+
+/** `Waiting for workers to register (1 of 3)`. */
+export function progressText(progress: IProgress | null | undefined): string {
+  if (!progress) {
+    return 'Starting…';
+  }
+  const step = progress.step || 'Starting';
+  return progress.total > 0
+    ? `${step} (${progress.done} of ${progress.total})`
+    : step;
+}
+
+/** A state as the service writes it, for people: `IN_SERVICE` → `In service`. */
+export function formatState(state: string): string {
+  const words = state.toLowerCase().replace(/_/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}

@@ -9,7 +9,7 @@ import { IStatusBar } from '@jupyterlab/statusbar';
 import { refreshIcon } from '@jupyterlab/ui-components';
 
 import { createUsageReport, UsageReportWidget } from './admin/usageReport';
-import { deploymentsPlugin } from './comingSoon';
+import { deploymentsPlugin } from './deployments/plugin';
 import { labdeckIcon } from './icon';
 import { jobsPlugin } from './jobs/plugin';
 import { ILabdeckModel, LabdeckModel } from './model';

@@ -36,6 +36,12 @@ export interface IRequestOptions {
   namespace?: string;
   /** Server settings; defaults to the page's own. */
   settings?: ServerConnection.ISettings;
+  /**
+   * Return any answer, whatever its status, instead of throwing on a
+   * non-2xx one: for answers shown as they are (a model endpoint's own
+   * error). Only failing to reach the server still throws.
+   */
+  anyStatus?: boolean;
 }
 
 /**
@@ -45,7 +51,8 @@ export interface IRequestOptions {
  * @param endPoint - Path below the namespace, with its query if any.
  * @param init - Fetch options (method, body...).
  * @param options - Namespace and server settings.
- * @returns The successful (2xx) response, body unread.
+ * @returns The successful (2xx) response, body unread (any response with
+ *   `anyStatus`).
  * @throws {LabdeckRequestError} on network errors and non-2xx answers, with
  *   the server's `message` when the error body has one.
  */
@@ -56,7 +63,8 @@ export async function requestAPIResponse(
 ): Promise<Response> {
   const {
     namespace = API_NAMESPACE,
-    settings = ServerConnection.makeSettings()
+    settings = ServerConnection.makeSettings(),
+    anyStatus = false
   } = options;
   const url = URLExt.join(settings.baseUrl, namespace, endPoint);
 
@@ -72,7 +80,7 @@ export async function requestAPIResponse(
     );
   }
 
-  if (!response.ok) {
+  if (!response.ok && !anyStatus) {
     const body = Private.errorBody(Private.parse(await response.text()));
     const fallback = `The labdeck server answered ${response.status}${
       response.statusText ? ` ${response.statusText}` : ''

@@ -1,10 +1,10 @@
+import { pickSeries } from '../components/seriesChart';
 import {
   appendLog,
   EMPTY_LOG,
   gpuSeries,
   metricSeries,
   parseMetricLines,
-  pickSeries,
   validateJobForm
 } from '../jobs/logic';
 import { IMetricPoint } from '../jobs/tokens';

@@ -6,18 +6,7 @@ import { LabdeckRequestError } from '../request';
 import { LabdeckSidebar } from '../sidebar';
 import { IMe } from '../tokens';
 import { FakeAPI, makeJob } from './jobs';
-import { attachSidebar, byTestId, settle } from './utils';
-
-/** Set a controlled input's value the way a user does. */
-function type(element: HTMLElement | null, value: string): void {
-  const input = element as HTMLInputElement | HTMLTextAreaElement;
-  const proto =
-    input instanceof HTMLTextAreaElement
-      ? HTMLTextAreaElement.prototype
-      : HTMLInputElement.prototype;
-  Object.getOwnPropertyDescriptor(proto, 'value')!.set!.call(input, value);
-  input.dispatchEvent(new Event('input', { bubbles: true }));
-}
+import { attachSidebar, byTestId, settle, type } from './utils';
 
 function jobNode(root: ParentNode, id: string): HTMLElement {
   const node = root.querySelector<HTMLElement>(
@@ -71,11 +60,12 @@ describe('Training jobs section', () => {
 
   async function show(
     api: FakeAPI,
-    onOpen?: (id: string) => void
+    onOpen?: (id: string) => void,
+    onDeploy?: (folder: string) => void
   ): Promise<HTMLElement> {
     const model = new LabdeckModel({ fetchMe: () => Promise.resolve(alice) });
     jobs = new JobsModel({ api });
-    widget = attachSidebar(model, [jobsSection(jobs, onOpen)]);
+    widget = attachSidebar(model, [jobsSection(jobs, onOpen, onDeploy)]);
     await model.refresh();
     await jobs.refresh();
     widget.update();
@@ -255,6 +245,21 @@ describe('Training jobs section', () => {
     byTestId(jobNode(node, 'c'), 'labdeck-jobs-open')!.click();
     await settle();
     expect(opened).toEqual(['c']);
+  });
+
+  it('proposes the folder of a completed job for deployment', async () => {
+    const api = new FakeAPI();
+    api.jobs = [
+      makeJob('c', 'COMPLETED', { output_dir: '~/labdeck/jobs/c' }),
+      makeJob('r', 'RUNNING'),
+      makeJob('f', 'FAILED')
+    ];
+    const folders: string[] = [];
+    const node = await show(api, undefined, folder => folders.push(folder));
+    expect(byTestId(jobNode(node, 'r'), 'labdeck-jobs-deploy')).toBeNull();
+    expect(byTestId(jobNode(node, 'f'), 'labdeck-jobs-deploy')).toBeNull();
+    byTestId(jobNode(node, 'c'), 'labdeck-jobs-deploy')!.click();
+    expect(folders).toEqual(['labdeck/jobs/c']);
   });
 
   it('offers no tab without a way to open one', async () => {

@@ -12,12 +12,14 @@ describe('Job view', () => {
   let widget: Widget | null = null;
   let opened: string[] = [];
   let files: string[] = [];
+  let deployed: string[] = [];
 
   // 10:00 local: the deadlines below fall on the same day.
   beforeEach(() => {
     pinClock(new Date(2026, 10, 26, 10, 0, 0));
     opened = [];
     files = [];
+    deployed = [];
   });
 
   afterEach(() => {
@@ -39,7 +41,8 @@ describe('Job view', () => {
       model: jobs,
       jobId: id,
       onOpen: job => opened.push(job),
-      onOpenFile: path => files.push(path)
+      onOpenFile: path => files.push(path),
+      onDeploy: folder => deployed.push(folder)
     });
     Widget.attach(widget, document.body);
     await settle();
@@ -218,6 +221,22 @@ describe('Job view', () => {
     // Not started yet: there is no executed copy.
     node = await show(api, 'queued');
     expect(byTestId(node, 'labdeck-job-view-executed')).toBeNull();
+  });
+
+  it('deploys the folder of a completed job, and only of one', async () => {
+    const api = new FakeAPI();
+    api.jobs = [
+      makeJob('done', 'COMPLETED', { output_dir: '~/labdeck/jobs/done/' }),
+      makeJob('r', 'RUNNING')
+    ];
+    let node = await show(api, 'done');
+    byTestId(node, 'labdeck-jobs-deploy')!.click();
+    expect(deployed).toEqual(['labdeck/jobs/done']);
+    widget!.dispose();
+    jobs!.dispose();
+
+    node = await show(api, 'r');
+    expect(byTestId(node, 'labdeck-jobs-deploy')).toBeNull();
   });
 
   it('says when the job is not in the list any more', async () => {

@@ -5,6 +5,7 @@ import {
   requestAPI,
   requestAPIResponse
 } from '../request';
+import { DeploymentsAPI } from '../deployments/api';
 import { SparkAPI } from '../spark/api';
 
 function jsonResponse(
@@ -177,5 +178,87 @@ describe('SparkAPI', () => {
     );
     expect(error.status).toBe(409);
     expect(error.code).toBe('not_running');
+  });
+});
+
+describe('DeploymentsAPI', () => {
+  const echo = { user: 'alice', name: 'echo' };
+  const base = 'http://localhost/user/alice/labdeck/api/v1/';
+
+  it('manages deployments by name, saying whose', async () => {
+    makeRequest.mockImplementation(() =>
+      Promise.resolve(jsonResponse(200, {}))
+    );
+    const api = new DeploymentsAPI(settings);
+    await api.list();
+    await api.create({
+      name: 'echo',
+      model_dir: 'models/echo',
+      mode: 'realtime',
+      replicas: 1,
+      max_concurrency: 20,
+      memory_mb: 2048,
+      access: 'private'
+    });
+    await api.update(echo, { replicas: 2 });
+    await api.remove(echo);
+    await api.newKey(echo);
+    await api.metrics(echo, 60);
+    await api.recommend(echo, {
+      payload: {},
+      duration_seconds: 10,
+      candidates: [{ replicas: 1 }],
+      latency_target_ms: 5
+    });
+    await api.recommendation(echo);
+    expect(
+      makeRequest.mock.calls.map(call => [call[1].method ?? 'GET', call[0]])
+    ).toEqual([
+      ['GET', `${base}deployments`],
+      ['POST', `${base}deployments`],
+      ['PUT', `${base}deployments/echo?user=alice`],
+      ['DELETE', `${base}deployments/echo?user=alice`],
+      ['POST', `${base}deployments/echo/key?user=alice`],
+      ['GET', `${base}deployments/echo/metrics?user=alice&since=60`],
+      ['POST', `${base}deployments/echo/recommendations?user=alice`],
+      ['GET', `${base}deployments/echo/recommendations?user=alice`]
+    ]);
+    expect(makeRequest.mock.calls[2][1].body).toBe('{"replicas":2}');
+  });
+
+  it('has no recommendation before one is asked for', async () => {
+    makeRequest.mockResolvedValue(
+      jsonResponse(404, {
+        error: 'not_found',
+        message: "No recommendation was asked for 'echo'."
+      })
+    );
+    expect(await new DeploymentsAPI(settings).recommendation(echo)).toBeNull();
+  });
+
+  it('calls the endpoint and returns its answer, an error one too', async () => {
+    makeRequest.mockResolvedValue(
+      jsonResponse(
+        429,
+        { error: 'too_many_requests', message: 'Busy.' },
+        'Too Many Requests'
+      )
+    );
+    const result = await new DeploymentsAPI(settings).invoke(echo, '{"a": 1}');
+    expect(makeRequest.mock.calls[0][0]).toBe(
+      `${base}endpoints/alice/echo/invocations`
+    );
+    expect(makeRequest.mock.calls[0][1]).toEqual({
+      method: 'POST',
+      body: '{"a": 1}',
+      headers: { 'Content-Type': 'application/json' }
+    });
+    expect(result).toEqual({
+      status: 429,
+      statusText: 'Too Many Requests',
+      contentType: 'application/json',
+      body: '{"error":"too_many_requests","message":"Busy."}',
+      latencyMs: expect.any(Number)
+    });
   });
 });

@@ -2,7 +2,7 @@ import { JupyterFrontEnd } from '@jupyterlab/application';
 import { Widget } from '@lumino/widgets';
 import * as React from 'react';
 
-import { deploymentsPlugin } from '../comingSoon';
+import { deploymentsPlugin } from '../deployments/plugin';
 import plugins from '../index';
 import { jobsPlugin } from '../jobs/plugin';
 import { LabdeckModel } from '../model';
@@ -76,7 +76,7 @@ describe('LabdeckSidebar', () => {
       jobsPlugin,
       sessionPlugin
     ]) {
-      if (plugin === jobsPlugin) {
+      if (plugin === jobsPlugin || plugin === deploymentsPlugin) {
         // No layout restorer nor file browser here.
         plugin.activate(app, registry, null, null);
       } else {
@@ -114,8 +114,10 @@ describe('LabdeckSidebar', () => {
       )
     ).not.toBeNull();
     expect(
-      byTestId(node, 'labdeck-section-deployments')?.textContent
-    ).toContain('coming soon');
+      byTestId(node, 'labdeck-section-deployments')?.querySelector(
+        '[data-testid="labdeck-deployments-panel"]'
+      )
+    ).not.toBeNull();
     expect(byTestId(node, 'labdeck-user-name')?.textContent).toBe('alice');
     expect(byTestId(node, 'labdeck-admin-badge')).not.toBeNull();
     expect(byTestId(node, 'labdeck-user-groups')?.textContent).toContain(

@@ -1,3 +1,4 @@
+import { progressFraction, progressText } from '../format';
 import {
   checkForm,
   connectionText,
@@ -14,8 +15,6 @@ import {
   isTransitional,
   limitsLeft,
   parseMemory,
-  progressFraction,
-  progressText,
   reasonText,
   sparkLimits,
   suggestName,

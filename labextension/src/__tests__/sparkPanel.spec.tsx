@@ -12,7 +12,7 @@ import {
   ISparkConnection
 } from '../spark/tokens';
 import { IMe } from '../tokens';
-import { attachSidebar, byTestId, pinClock, settle } from './utils';
+import { attachSidebar, byTestId, pinClock, settle, type } from './utils';
 import { makeCluster } from './clusters';
 
 const GIB = 2 ** 30;
@@ -29,21 +29,6 @@ function clusterNode(root: ParentNode, id: string): HTMLElement {
     throw new Error(`no cluster ${id}`);
   }
   return node;
-}
-
-/** Set a controlled input's value the way a user does. */
-function type(element: HTMLElement | null, value: string): void {
-  const input = element as HTMLInputElement | HTMLSelectElement;
-  const proto =
-    input instanceof HTMLSelectElement
-      ? HTMLSelectElement.prototype
-      : HTMLInputElement.prototype;
-  Object.getOwnPropertyDescriptor(proto, 'value')!.set!.call(input, value);
-  input.dispatchEvent(
-    new Event(input instanceof HTMLSelectElement ? 'change' : 'input', {
-      bubbles: true
-    })
-  );
 }
 
 const cluster = makeCluster;

@@ -53,3 +53,28 @@ export function pinClock(at: Date): void {
     ]
   });
 }
+
+/**
+ * Set a controlled input, textarea or select's value the way a user does
+ * (React listens to `input`, and to `change` on selects).
+ */
+export function type(element: HTMLElement | null, value: string): void {
+  if (!element) {
+    throw new Error('no element to type into');
+  }
+  const prototype =
+    element instanceof HTMLSelectElement
+      ? HTMLSelectElement.prototype
+      : element instanceof HTMLTextAreaElement
+        ? HTMLTextAreaElement.prototype
+        : HTMLInputElement.prototype;
+  Object.getOwnPropertyDescriptor(prototype, 'value')!.set!.call(
+    element,
+    value
+  );
+  element.dispatchEvent(
+    new Event(element instanceof HTMLSelectElement ? 'change' : 'input', {
+      bubbles: true
+    })
+  );
+}

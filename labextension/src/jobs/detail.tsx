@@ -1,17 +1,11 @@
 import { UseSignal } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { Chart, IChartAxis } from '../components/chart';
 import { ErrorAlert } from '../components/feedback';
+import { pickSeries, SeriesChart } from '../components/seriesChart';
 import { IJobsAPI } from './api';
 import { JobFollower } from './follower';
-import {
-  gpuSeries,
-  IMetricSeries,
-  isLive,
-  metricSeries,
-  pickSeries
-} from './logic';
+import { gpuSeries, isLive, metricSeries } from './logic';
 import { IJob } from './tokens';
 
 /** Height of the charts in the sidebar, px. */
@@ -77,7 +71,7 @@ function Trace({
       {follower.error && (
         <ErrorAlert error={follower.error} testId="labdeck-jobs-detail-error" />
       )}
-      <MetricChart
+      <SeriesChart
         title="Training metrics"
         data={training}
         yAxis={{ label: 'Value' }}
@@ -85,7 +79,7 @@ function Trace({
         emptyText="No metrics yet."
         testId="labdeck-jobs-metrics"
       />
-      <MetricChart
+      <SeriesChart
         title="CPU"
         data={cpu}
         yAxis={{ label: 'CPU', unit: '%' }}
@@ -93,7 +87,7 @@ function Trace({
         emptyText="No CPU use measured yet."
         testId="labdeck-jobs-cpu"
       />
-      <MetricChart
+      <SeriesChart
         title="Memory"
         data={memory}
         yAxis={{ label: 'Memory', unit: 'MiB', format: v => v.toFixed(0) }}
@@ -102,7 +96,7 @@ function Trace({
         testId="labdeck-jobs-memory"
       />
       {gpuUse.series.length > 0 && (
-        <MetricChart
+        <SeriesChart
           title="GPU"
           data={gpuUse}
           yAxis={{ label: 'GPU', unit: '%' }}
@@ -112,7 +106,7 @@ function Trace({
         />
       )}
       {gpuMemory.series.length > 0 && (
-        <MetricChart
+        <SeriesChart
           title="GPU memory"
           data={gpuMemory}
           yAxis={{
@@ -130,36 +124,6 @@ function Trace({
         truncated={!!trace?.log.truncated}
       />
     </div>
-  );
-}
-
-function MetricChart({
-  title,
-  data,
-  yAxis,
-  height,
-  emptyText,
-  testId
-}: {
-  title: string;
-  data: IMetricSeries;
-  yAxis: IChartAxis;
-  height: number;
-  emptyText: string;
-  testId: string;
-}): JSX.Element {
-  return (
-    <Chart
-      kind="line"
-      title={title}
-      x={data.x}
-      series={data.series}
-      xAxis={{ label: data.time ? 'Time' : 'Step', time: data.time }}
-      yAxis={yAxis}
-      height={height}
-      emptyText={emptyText}
-      testId={testId}
-    />
   );
 }
 

@@ -1,4 +1,4 @@
-import { IChartSeries } from '../components/chart';
+import type { ISeriesData } from '../components/seriesChart';
 import {
   IJob,
   ILogChunk,
@@ -13,11 +13,6 @@ import {
 /** Whether a job still changes by itself (its log and metrics grow). */
 export function isLive(state: JobState): boolean {
   return LIVE_STATES.includes(state);
-}
-
-/** The state as shown on its chip, e.g. `Running`. */
-export function stateLabel(state: JobState): string {
-  return state.charAt(0) + state.slice(1).toLowerCase();
 }
 
 /** The log of a job as far as the browser has read it. */
@@ -52,14 +47,6 @@ export function appendLog(
   return { text, offset: chunk.next_offset, truncated };
 }
 
-/** Data of one line chart: x values and one series per metric name. */
-export interface IMetricSeries {
-  x: number[];
-  series: IChartSeries[];
-  /** Whether `x` is epoch seconds (else training steps). */
-  time: boolean;
-}
-
 /**
  * The chart data of the points from `sources`: one series per metric
  * name, by step when every point has one, else by time; points at the
@@ -68,7 +55,7 @@ export interface IMetricSeries {
 export function metricSeries(
   points: readonly IMetricPoint[],
   sources: readonly IMetricPoint['source'][]
-): IMetricSeries {
+): ISeriesData {
   const chosen = points.filter(p => sources.includes(p.source));
   const time = chosen.some(p => p.step === null || p.step === undefined);
   const rows = new Map<number, Record<string, number>>();
@@ -201,29 +188,6 @@ export function jobTimes(job: IJob): string {
   return parts.join(' · ');
 }
 
-/** One series of `data` (e.g. `rss_bytes` of the system points), scaled. */
-export function pickSeries(
-  data: IMetricSeries,
-  key: string,
-  label: string,
-  scale = 1
-): IMetricSeries {
-  const found = data.series.find(s => s.key === key);
-  return {
-    x: found ? data.x : [],
-    series: found
-      ? [
-          {
-            key,
-            label,
-            values: found.values.map(v => (v === null ? null : v * scale))
-          }
-        ]
-      : [],
-    time: data.time
-  };
-}
-
 /** What the system points give of each of a job's GPUs (through NVML). */
 export type GpuMeasure = 'utilization_percent' | 'memory_bytes';
 
@@ -235,10 +199,10 @@ const GPU_SERIES = /^gpu(\d+)_(utilization_percent|memory_bytes)$/;
  * without GPUs.
  */
 export function gpuSeries(
-  data: IMetricSeries,
+  data: ISeriesData,
   measure: GpuMeasure,
   scale = 1
-): IMetricSeries {
+): ISeriesData {
   const devices = data.series
     .map(series => ({ series, match: GPU_SERIES.exec(series.key) }))
     .filter(({ match }) => match !== null && match[2] === measure)

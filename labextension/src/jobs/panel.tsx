@@ -7,7 +7,7 @@ import { JobDetail } from './detail';
 import { JobForm } from './form';
 import { jobTimes } from './logic';
 import { JobsModel } from './model';
-import { JobReason, StateChip, StopButton } from './parts';
+import { DeployButton, JobReason, StateChip, StopButton } from './parts';
 import { jobTarget } from './spec';
 import { IJob } from './tokens';
 
@@ -21,13 +21,20 @@ export interface IJobsPanelProps {
    * Without it, jobs only open in the list.
    */
   onOpen?: (id: string) => void;
+  /** Propose a completed job's folder for deployment (shows Deploy). */
+  onDeploy?: (folder: string) => void;
 }
 
 /**
  * Training jobs section: the user's jobs with their state and why, Stop,
  * the log and metrics of an opened job, and the submit form.
  */
-export function JobsPanel({ model, me, onOpen }: IJobsPanelProps): JSX.Element {
+export function JobsPanel({
+  model,
+  me,
+  onOpen,
+  onDeploy
+}: IJobsPanelProps): JSX.Element {
   const [opened, setOpened] = React.useState<string | null>(null);
   const submit = React.useCallback(
     async (request: Parameters<JobsModel['submit']>[0]) => {
@@ -55,6 +62,7 @@ export function JobsPanel({ model, me, onOpen }: IJobsPanelProps): JSX.Element {
               opened={job.id === opened}
               onToggle={() => setOpened(job.id === opened ? null : job.id)}
               onOpen={onOpen}
+              onDeploy={onDeploy}
             />
           )}
         >
@@ -70,13 +78,15 @@ function JobItem({
   model,
   opened,
   onToggle,
-  onOpen
+  onOpen,
+  onDeploy
 }: {
   job: IJob;
   model: JobsModel;
   opened: boolean;
   onToggle: () => void;
   onOpen?: (id: string) => void;
+  onDeploy?: (folder: string) => void;
 }): JSX.Element {
   return (
     <li
@@ -114,6 +124,7 @@ function JobItem({
             Open in a tab
           </Button>
         )}
+        <DeployButton job={job} onDeploy={onDeploy} />
       </div>
       {opened && <JobDetail api={model.api} job={job} />}
     </li>

@@ -2,25 +2,36 @@ import { Button } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { ActionError } from '../components/feedback';
+import { StateChip as Chip, StateTone } from '../components/stateChip';
 import { formatClockTime } from '../format';
 import { useAction } from '../hooks';
-import { isLive, stateLabel } from './logic';
-import { IJob } from './tokens';
+import { isLive } from './logic';
+import { jobFolder } from './spec';
+import { IJob, JobState } from './tokens';
 
 /**
  * Pieces of a job shown both in the sidebar's list and in the job's tab,
  * with the same test ids in both.
  */
 
+/** How each state looks on its chip. */
+const TONES: Record<JobState, StateTone> = {
+  PENDING: 'waiting',
+  RUNNING: 'active',
+  STOPPING: 'waiting',
+  COMPLETED: 'done',
+  FAILED: 'failed',
+  STOPPED: 'ended'
+};
+
 /** The state chip: live states outlined, outcomes filled. */
 export function StateChip({ job }: { job: IJob }): JSX.Element {
   return (
-    <span
-      className={`jp-labdeck-job-state jp-mod-${job.state.toLowerCase()}`}
-      data-testid="labdeck-jobs-state"
-    >
-      {stateLabel(job.state)}
-    </span>
+    <Chip
+      state={job.state}
+      tone={TONES[job.state]}
+      testId="labdeck-jobs-state"
+    />
   );
 }
 
@@ -73,6 +84,34 @@ export function StopButton({
       )}
       <ActionError error={error} testId="labdeck-jobs-stop-error" />
     </>
+  );
+}
+
+/**
+ * Deploy, on a job that completed: proposes its folder, where its script
+ * may have saved the model, in the deploy form (the user can change it).
+ */
+export function DeployButton({
+  job,
+  onDeploy
+}: {
+  job: IJob;
+  onDeploy?: (folder: string) => void;
+}): JSX.Element | null {
+  if (!onDeploy || job.state !== 'COMPLETED') {
+    return null;
+  }
+  const folder = jobFolder(job);
+  return (
+    <Button
+      className="jp-mod-styled"
+      small
+      title={`Deploy the model in ${folder} as an endpoint`}
+      data-testid="labdeck-jobs-deploy"
+      onClick={() => onDeploy(folder)}
+    >
+      Deploy
+    </Button>
   );
 }
 

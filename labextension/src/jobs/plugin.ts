@@ -6,6 +6,7 @@ import {
 import { MainAreaWidget, WidgetTracker } from '@jupyterlab/apputils';
 import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 
+import { DeploymentCommandIDs } from '../deployments/tokens';
 import { labdeckIcon } from '../icon';
 import { CommandIDs, ILabdeckSidebarSections, PLUGIN_IDS } from '../tokens';
 import { JobsModel } from './model';
@@ -21,9 +22,9 @@ const RUNNABLE_FILE_TYPES = ['python', 'notebook'];
 const CONTEXT_MENU_RANK = 4;
 
 /**
- * Training jobs: the sidebar section (submit, stop, follow), a tab per
- * opened job, and "Run as training job" on scripts and notebooks in the
- * file browser.
+ * Training jobs: the sidebar section (submit, stop, follow, deploy a
+ * completed one), a tab per opened job, and "Run as training job" on
+ * scripts and notebooks in the file browser.
  */
 export const jobsPlugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_IDS.jobs,
@@ -46,6 +47,12 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
     const openJob = (id: string): void => {
       void app.commands.execute(JobCommandIDs.open, { id });
     };
+    // A completed job's folder goes to the Deployments section's form.
+    const deploy = (folder: string): void => {
+      void app.commands.execute(DeploymentCommandIDs.deployFolder, {
+        path: folder
+      });
+    };
 
     app.commands.addCommand(JobCommandIDs.open, {
       label: 'Open training job',
@@ -64,7 +71,8 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
             jobId: id,
             onOpen: openJob,
             onOpenFile: path =>
-              void app.commands.execute('docmanager:open', { path })
+              void app.commands.execute('docmanager:open', { path }),
+            onDeploy: deploy
           });
           void tracker.add(view);
           app.shell.add(view, 'main');
@@ -106,7 +114,7 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
       });
     }
 
-    sections.add(jobsSection(model, openJob));
+    sections.add(jobsSection(model, openJob, deploy));
     // Never await in activate: start polling once the lab is restored.
     void app.restored.then(() => model.start());
   }

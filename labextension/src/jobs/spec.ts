@@ -37,14 +37,21 @@ export function jobTarget(job: IJob): string {
 }
 
 /**
+ * The job's folder relative to the home folder, `labdeck/jobs/<id>`: where
+ * its log is, and where a script may have saved a model to deploy.
+ */
+export function jobFolder(job: IJob): string {
+  return job.output_dir?.startsWith('~/')
+    ? job.output_dir.slice(2).replace(/\/+$/, '')
+    : `labdeck/jobs/${job.id}`;
+}
+
+/**
  * Path of a notebook job's executed copy relative to the home folder (what
  * the document manager opens): in its folder, `~/labdeck/jobs/<id>`.
  */
 export function executedNotebookPath(job: IJob): string {
-  const folder = job.output_dir?.startsWith('~/')
-    ? job.output_dir.slice(2).replace(/\/+$/, '')
-    : `labdeck/jobs/${job.id}`;
-  return `${folder}/${EXECUTED_NOTEBOOK}`;
+  return `${jobFolder(job)}/${EXECUTED_NOTEBOOK}`;
 }
 
 /** The request that runs a job again, and what it cannot carry over. */

@@ -8,7 +8,13 @@ import { labdeckIcon } from '../icon';
 import { JobDetail } from './detail';
 import { jobTimes } from './logic';
 import { JobsModel } from './model';
-import { JobReason, StateChip, StopButton, stopsAt } from './parts';
+import {
+  DeployButton,
+  JobReason,
+  StateChip,
+  StopButton,
+  stopsAt
+} from './parts';
 import {
   executedNotebookPath,
   isNotebookJob,
@@ -29,6 +35,8 @@ export interface IJobViewProps {
   onOpen: (id: string) => void;
   /** Open a file of the home folder in the lab (the executed notebook). */
   onOpenFile: (path: string) => void;
+  /** Propose a completed job's folder for deployment (shows Deploy). */
+  onDeploy?: (folder: string) => void;
 }
 
 /**
@@ -49,7 +57,8 @@ function JobViewBody({
   model,
   jobId,
   onOpen,
-  onOpenFile
+  onOpenFile,
+  onDeploy
 }: IJobViewProps): JSX.Element {
   const job = model.job(jobId);
   if (!job) {
@@ -107,6 +116,7 @@ function JobViewBody({
         model={model}
         onOpen={onOpen}
         onOpenFile={onOpenFile}
+        onDeploy={onDeploy}
       />
       <JobDetail
         key={job.id}
@@ -122,12 +132,14 @@ function JobActions({
   job,
   model,
   onOpen,
-  onOpenFile
+  onOpenFile,
+  onDeploy
 }: {
   job: IJob;
   model: JobsModel;
   onOpen: (id: string) => void;
   onOpenFile: (path: string) => void;
+  onDeploy?: (folder: string) => void;
 }): JSX.Element {
   const { busy, error, run } = useAction<'rerun'>();
   const { request, droppedEnv } = rerunRequest(job);
@@ -161,6 +173,7 @@ function JobActions({
             Open executed notebook
           </Button>
         )}
+        <DeployButton job={job} onDeploy={onDeploy} />
       </div>
       {droppedEnv.length > 0 && (
         <p className="jp-labdeck-muted" data-testid="labdeck-job-view-env">

@@ -1,5 +1,4 @@
-import { Dialog, showDialog } from '@jupyterlab/apputils';
-
+import { confirmAction } from '../components/confirm';
 import { ICluster, PYSPARK_KERNEL } from './tokens';
 
 /** The part of the command registry the actions use. */
@@ -14,14 +13,13 @@ export interface ICommandRunner {
  * @returns Whether they confirmed.
  */
 export async function confirmTerminate(cluster: ICluster): Promise<boolean> {
-  const result = await showDialog({
+  return confirmAction({
     title: `Terminate ${cluster.name}?`,
     body:
       'Its workers stop now and every PySpark session on it ends, with ' +
       'its variables. Files you saved are kept.',
-    buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Terminate' })]
+    label: 'Terminate'
   });
-  return result.button.accept;
 }
 
 /**

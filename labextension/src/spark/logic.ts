@@ -13,7 +13,6 @@ import {
   DEFAULT_IDLE_MINUTES,
   DEFAULT_WORKER_MEMORY,
   ICluster,
-  IClusterProgress,
   IClusterSpec,
   ICoreTime,
   ICreateClusterRequest,
@@ -412,29 +411,6 @@ export function visibleClusters(
     shown: [...live, ...ended.slice(0, maxEnded)],
     hidden: Math.max(0, ended.length - maxEnded)
   };
-}
-
-/** Fraction of the start done, in [0, 1]; `null` without progress. */
-export function progressFraction(
-  progress: IClusterProgress | null | undefined
-): number | null {
-  if (!progress || !(progress.total > 0)) {
-    return null;
-  }
-  return Math.min(1, Math.max(0, progress.done / progress.total));
-}
-
-/** `Waiting for workers to register (1 of 3)`. */
-export function progressText(
-  progress: IClusterProgress | null | undefined
-): string {
-  if (!progress) {
-    return 'Starting…';
-  }
-  const step = progress.step || 'Starting';
-  return progress.total > 0
-    ? `${step} (${progress.done} of ${progress.total})`
-    : step;
 }
 
 /** State badge text: `starting`, `running`... */

@@ -8,7 +8,7 @@ import {
 import * as React from 'react';
 
 import { ActionError, ProblemList } from '../components/feedback';
-import { Meter } from '../components/meter';
+import { ProgressMeter } from '../components/progress';
 import { ResourceList } from '../components/resourceList';
 import { formatCountdown, remainingMilliseconds } from '../format';
 import { useAction, useNow } from '../hooks';
@@ -29,8 +29,6 @@ import {
   ICreateForm,
   idleText,
   limitsLeft,
-  progressFraction,
-  progressText,
   reasonText,
   sparkLimits,
   stateLabel,
@@ -241,10 +239,9 @@ function ClusterItem({
         </div>
       )}
       {cluster.state === 'STARTING' && (
-        <Meter
+        <ProgressMeter
           label="Starting"
-          text={progressText(cluster.progress)}
-          fraction={progressFraction(cluster.progress) ?? 0}
+          progress={cluster.progress}
           testId="labdeck-spark-progress"
         />
       )}

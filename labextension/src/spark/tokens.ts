@@ -4,6 +4,8 @@
  * Side-effect free, like `../tokens.ts`: only values and types.
  */
 
+import type { IProgress } from '../format';
+
 /** Lifecycle of a cluster, as the labdeck service reports it. */
 export type ClusterState =
   'STARTING' | 'RUNNING' | 'TERMINATING' | 'TERMINATED' | 'FAILED';
@@ -22,11 +24,7 @@ export const TRANSITIONAL_STATES: readonly ClusterState[] = [
 ];
 
 /** Start progress: `Waiting for workers to register`, 1 of 3. */
-export interface IClusterProgress {
-  step: string;
-  done: number;
-  total: number;
-}
+export type IClusterProgress = IProgress;
 
 /** What a cluster was created with; memory as Spark writes it (`1024m`). */
 export interface IClusterSpec {

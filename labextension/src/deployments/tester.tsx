@@ -1,0 +1,113 @@
+import { Button } from '@jupyterlab/ui-components';
+import * as React from 'react';
+
+import { ActionError, ProblemList } from '../components/feedback';
+import { useAction } from '../hooks';
+import { formatBody, parsePayload } from './logic';
+import { IInvocationResult } from './tokens';
+
+/** Props of {@link TestForm}. */
+export interface ITestFormProps {
+  /** The payload typed (shared with the snippets and the recommender). */
+  payload: string;
+  onPayloadChange: (payload: string) => void;
+  /** Call the endpoint with the payload; resolves with its answer. */
+  onSend: (payload: string) => Promise<IInvocationResult>;
+}
+
+/**
+ * Calls the endpoint as its clients do, from the browser: a JSON payload,
+ * Send, and the answer's status, latency and body (an error answer too).
+ */
+export function TestForm({
+  payload,
+  onPayloadChange,
+  onSend
+}: ITestFormProps): JSX.Element {
+  const [result, setResult] = React.useState<IInvocationResult | null>(null);
+  const [touched, setTouched] = React.useState(false);
+  const { busy, error, run, clearError } = useAction<'send'>();
+  const parsed = parsePayload(payload);
+
+  const send = async (event: React.FormEvent): Promise<void> => {
+    event.preventDefault();
+    setTouched(true);
+    if (!parsed.ok || busy) {
+      return;
+    }
+    await run('send', async () => setResult(await onSend(payload)));
+  };
+
+  const ok = result !== null && result.status < 400;
+  return (
+    <form
+      className="jp-labdeck-deployment-test"
+      aria-label="Test the endpoint"
+      onSubmit={event => void send(event)}
+    >
+      <label className="jp-labdeck-job-field">
+        Payload (JSON)
+        <textarea
+          className="jp-labdeck-job-metrics"
+          rows={4}
+          value={payload}
+          spellCheck={false}
+          data-testid="labdeck-deployment-test-payload"
+          onChange={event => {
+            onPayloadChange(event.target.value);
+            setTouched(true);
+            clearError();
+          }}
+        />
+      </label>
+      {touched && !parsed.ok && (
+        <ProblemList
+          problems={[parsed.problem]}
+          testId="labdeck-deployment-test-problems"
+        />
+      )}
+      <div className="jp-labdeck-job-actions">
+        <Button
+          type="submit"
+          className="jp-mod-styled jp-mod-accept"
+          small
+          disabled={busy !== null}
+          data-testid="labdeck-deployment-test-send"
+        >
+          {busy ? 'Sending…' : 'Send'}
+        </Button>
+      </div>
+      <ActionError error={error} testId="labdeck-deployment-test-error" />
+      {result && (
+        <div
+          className="jp-labdeck-deployment-answer"
+          data-testid="labdeck-deployment-test-result"
+          data-status={result.status}
+        >
+          <p>
+            <span
+              className={ok ? 'jp-labdeck-deployment-ok' : 'jp-labdeck-error'}
+              data-testid="labdeck-deployment-test-status"
+            >
+              {result.status} {result.statusText}
+            </span>
+            {' · '}
+            <span data-testid="labdeck-deployment-test-latency">
+              {result.latencyMs.toFixed(1)} ms
+            </span>{' '}
+            <span className="jp-labdeck-muted">
+              (round trip from this browser)
+            </span>
+          </p>
+          <pre
+            className="jp-labdeck-job-log"
+            aria-label="Answer"
+            data-testid="labdeck-deployment-test-body"
+          >
+            {formatBody(result.body, result.contentType) || '(empty answer)'}
+          </pre>
+        </div>
+      )}
+    </form>
+  );
+}
