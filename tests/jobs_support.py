@@ -22,6 +22,14 @@ print("finished", flush=True)
 """
 
 
+def submit(labdeck, token, **body) -> dict:
+    return labdeck.service_json("POST", "/jobs", token, 201, json=body)
+
+
+def job(labdeck, token, job_id) -> dict:
+    return labdeck.service_json("GET", f"/jobs/{job_id}", token)
+
+
 def home(labdeck, name) -> Path:
     return labdeck.state_dir / "homes" / name
 

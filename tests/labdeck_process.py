@@ -202,6 +202,12 @@ class Labdeck:
     def service(self, method: str, path: str, token: str | None = "admin", **kwargs):
         return self.request(method, SERVICE_API + path, token=token, **kwargs)
 
+    def service_json(self, method: str, path: str, token="admin", expect: int = 200, **kwargs):
+        """A service call that must answer `expect`; its JSON."""
+        response = self.service(method, path, token=token, **kwargs)
+        assert response.status_code == expect, response.text
+        return response.json()
+
     def set_quota(self, name: str, quota: dict) -> dict:
         response = self.service("PUT", f"/admin/users/{name}/quota", json=quota)
         assert response.status_code == 200, response.text

@@ -50,15 +50,11 @@ def model_folder(labdeck, name, folder, version="1", code=ECHO_MODEL) -> str:
 
 
 def create(labdeck, token, **body) -> dict:
-    response = labdeck.service("POST", "/deployments", token=token, json=body)
-    assert response.status_code == 201, response.text
-    return response.json()
+    return labdeck.service_json("POST", "/deployments", token, 201, json=body)
 
 
 def get(labdeck, token, name) -> dict:
-    response = labdeck.service("GET", f"/deployments/{name}", token=token)
-    assert response.status_code == 200, response.text
-    return response.json()
+    return labdeck.service_json("GET", f"/deployments/{name}", token)
 
 
 def wait_state(labdeck, token, name, states=("IN_SERVICE", "FAILED"), timeout=60) -> dict:

@@ -5,7 +5,7 @@ refused or stopped when that runs out, and GPU jobs wait in the sessions' GPU qu
 import secrets
 from datetime import datetime
 
-from jobs_support import GATED, write_file
+from jobs_support import GATED, job, submit, write_file
 from labdeck_process import server_environment, wait_for
 
 ENDED = ("COMPLETED", "FAILED", "STOPPED")
@@ -17,18 +17,6 @@ print("devices=" + os.environ["CUDA_VISIBLE_DEVICES"], os.environ["NVIDIA_VISIBL
 while not os.path.exists("go"):
     time.sleep(0.05)
 """
-
-
-def submit(labdeck, token, **body) -> dict:
-    response = labdeck.service("POST", "/jobs", token=token, json=body)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def job(labdeck, token, job_id) -> dict:
-    response = labdeck.service("GET", f"/jobs/{job_id}", token=token)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def wait_job(labdeck, token, job_id, check, what, timeout=30) -> dict:

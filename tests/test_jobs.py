@@ -9,22 +9,10 @@ import time
 from pathlib import Path
 
 import nbformat
-from jobs_support import GATED, account, home, write_file
+from jobs_support import GATED, account, home, job, submit, write_file
 from labdeck_process import wait_for
 
 ENDED = ("COMPLETED", "FAILED", "STOPPED")
-
-
-def submit(labdeck, token, **body) -> dict:
-    response = labdeck.service("POST", "/jobs", token=token, json=body)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def job(labdeck, token, job_id) -> dict:
-    response = labdeck.service("GET", f"/jobs/{job_id}", token=token)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def wait_state(labdeck, token, job_id, states=ENDED, timeout=30) -> dict:

@@ -15,18 +15,17 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..widgets.client import LabdeckClient, LabdeckError
+from ..widgets.client import Described, LabdeckClient, LabdeckError
 
 SETTLED = ("IN_SERVICE", "FAILED")
 
 
-class Deployment:
+class Deployment(Described):
     """One deployment of yours, as the service last described it (``.info``). Its
     access key, when it has one, is ``.key`` on the object that made it."""
 
     def __init__(self, client: LabdeckClient, info: dict):
-        self.client = client
-        self.info = info
+        super().__init__(client, info)
         self.key: str | None = info.get("key")
 
     @property
@@ -34,13 +33,8 @@ class Deployment:
         return self.info["name"]
 
     @property
-    def state(self) -> str:
-        return self.info["state"]
-
-    def __repr__(self) -> str:
-        reason = self.info.get("state_reason")
-        said = f": {reason}" if reason else ""
-        return f"<Deployment {self.name!r} {self.state}{said}>"
+    def label(self) -> str:
+        return repr(self.name)
 
     def _path(self, tail: str = "") -> str:
         return f"deployments/{self.name}{tail}?user={self.info['user']}"

@@ -17,31 +17,22 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..widgets.client import LabdeckClient, LabdeckError
+from ..widgets.client import Described, LabdeckClient, LabdeckError
 
 ENDED = ("COMPLETED", "FAILED", "STOPPED")
 METRIC_COLUMNS = ["t", "source", "step", "name", "value"]
 
 
-class Job:
+class Job(Described):
     """One job of yours, as the service last described it (``job.info``)."""
-
-    def __init__(self, client: LabdeckClient, info: dict):
-        self.client = client
-        self.info = info
 
     @property
     def id(self) -> str:
         return self.info["id"]
 
     @property
-    def state(self) -> str:
-        return self.info["state"]
-
-    def __repr__(self) -> str:
-        reason = self.info.get("state_reason")
-        said = f": {reason}" if reason else ""
-        return f"<Job {self.id} {self.info.get('name')!r} {self.state}{said}>"
+    def label(self) -> str:
+        return f"{self.id} {self.info.get('name')!r}"
 
     def refresh(self) -> Job:
         self.info = self.client.request("GET", f"jobs/{self.id}")

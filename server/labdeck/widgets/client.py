@@ -270,3 +270,25 @@ def _json_or_none(response: requests.Response) -> Any:
 
 def _quote(part: str) -> str:
     return quote(str(part), safe="")
+
+
+class Described:
+    """Something of yours in the service (a job, a deployment), as the service last
+    described it (``.info``); subclasses name it for people (``label``)."""
+
+    def __init__(self, client: LabdeckClient, info: dict):
+        self.client = client
+        self.info = info
+
+    @property
+    def state(self) -> str:
+        return self.info["state"]
+
+    @property
+    def label(self) -> str:
+        return self.info.get("name") or ""
+
+    def __repr__(self) -> str:
+        reason = self.info.get("state_reason")
+        said = f": {reason}" if reason else ""
+        return f"<{type(self).__name__} {self.label} {self.state}{said}>"

@@ -10,16 +10,9 @@ from ..models import Resource
 from .base import APIHandler
 from .serializers import iso
 
-DEPLOYMENT_STATES = ["CREATING", "IN_SERVICE", "UPDATING", "DELETING", "FAILED"]
-SHOWN_SPEC = (
-    "mode",
-    "replicas",
-    "max_concurrency",
-    "idle_seconds_to_zero",
-    "memory_mb",
-    "access",
-    "model_format",
-)
+DEPLOYMENT_STATES = ["CREATING", "IN_SERVICE", "UPDATING", "DELETING", "STOPPED", "FAILED"]
+# what it was asked for (the name and folder are shown apart), and what labdeck found
+SHOWN_SPEC = (*(f for f in FIELDS if f not in ("name", "model_dir")), "model_format")
 DEPLOYMENT_SCHEMA = {
     "type": "object",
     "properties": {
