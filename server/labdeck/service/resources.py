@@ -1,5 +1,5 @@
-"""The lifecycle every kind of user resource shares (Spark clusters, training jobs;
-deployments next): a backend contract, and a manager base that owns the rest.
+"""The lifecycle every kind of user resource shares (Spark clusters, training jobs,
+model deployments): a backend contract, and a manager base that owns the rest.
 
 States: STARTING -> RUNNING -> TERMINATING -> TERMINATED, or FAILED with a reason.
 
