@@ -497,3 +497,34 @@ def test_the_quota_limits_deployments_and_their_replica_time(labdeck, owner):
     )
     assert again.status_code == 403 and again.json()["error"] == "quota_exceeded"
     labdeck.service("DELETE", "/deployments/first", token=token)
+
+
+def test_other_users_get_404_on_every_deployment_endpoint(labdeck, owner, new_user):
+    name, token = owner
+    _, other_token = new_user("stranger")
+    model_folder(labdeck, name, "models/mine")
+    create(labdeck, token, name="mine", model_dir="models/mine")
+    wait_state(labdeck, token, "mine")
+    calls = [
+        ("GET", "/deployments/mine", None),
+        ("PUT", "/deployments/mine", {"replicas": 2}),
+        ("DELETE", "/deployments/mine", None),
+        ("POST", "/deployments/mine/key", None),
+        ("GET", "/deployments/mine/metrics", None),
+        ("GET", "/deployments/mine/recommendations", None),
+        ("POST", "/deployments/mine/recommendations", {"payload": {}}),
+        # ?user= is for admins: others still mean their own deployments
+        ("GET", f"/deployments/mine?user={name}", None),
+        ("DELETE", f"/deployments/mine?user={name}", None),
+    ]
+    for method, path, body in calls:
+        response = labdeck.service(method, path, token=other_token, json=body)
+        assert response.status_code == 404, (method, path, response.text)
+    assert labdeck.service("GET", "/deployments", token=other_token).json() == []
+    # nothing changed: still one replica, serving its owner
+    served = get(labdeck, token, "mine")
+    assert served["state"] == "IN_SERVICE" and served["spec"]["replicas"] == 1
+    assert invoke(labdeck, name, "mine", {"values": [1]}, token=token).status_code == 200
+    # an admin sees and manages it with ?user=
+    assert labdeck.service_json("GET", f"/deployments/mine?user={name}")["user"] == name
+    assert labdeck.service("DELETE", f"/deployments/mine?user={name}").status_code == 204
