@@ -216,11 +216,19 @@ def test_other_users_are_refused_on_clusters_and_livy(labdeck, owner, running, n
         ("GET", f"/clusters/{cid}/livy/sessions"),
         ("POST", f"/clusters/{cid}/livy/sessions"),
         ("GET", f"/clusters/{cid}/livy/sessions/1/statements"),
+        ("GET", f"/clusters/{cid}/livy/version"),
     ]:
         response = labdeck.service(method, path, token=other, json={"kind": "pyspark"})
         assert response.status_code == 404, (method, path)
     cluster = labdeck.service("GET", f"/clusters/{cid}", token=owner[1]).json()
     assert cluster["state"] == "RUNNING"
+
+
+def test_the_gateway_says_which_livy_it_follows(labdeck, owner, running):
+    _, token = owner
+    version = labdeck.service_json("GET", f"/clusters/{running['id']}/livy/version", token)
+    assert version["version"] == "0.8.0-incubating"
+    assert {"commitId", "user", "date", "url", "branch"} <= set(version)
 
 
 def test_unsupported_session_kinds_are_400(labdeck, owner, running):

@@ -5,6 +5,8 @@ from .base import APIHandler, whole_id
 from .clusters import cluster_or_404
 
 MAX_LOG_LINES = 10**6
+# the Apache Livy release whose REST API the gateway follows
+LIVY_VERSION = "0.8.0-incubating"
 SESSION_SCHEMA = {
     "type": "object",
     "description": "A Livy session object (id, name, appId, owner, state, kind, appInfo, log).",
@@ -28,6 +30,30 @@ class LivyHandler(APIHandler):
         session = self.livy.get(cluster.id, sid)
         self.livy.heartbeat(session)  # any call about a session keeps it alive
         return session
+
+
+class VersionHandler(LivyHandler):
+    openapi = {
+        "get": {
+            "summary": "Livy: version",
+            "description": "The Livy release whose REST API this gateway follows (Python "
+            "Livy clients ask before they create sessions).",
+            "responses": {"200": {"description": "{version, commitId, user, date, url, branch}"}},
+        }
+    }
+
+    async def get(self, id):
+        self.cluster(id)
+        self.write_json(
+            {
+                "version": LIVY_VERSION,
+                "commitId": "labdeck",
+                "user": "labdeck",
+                "date": "",
+                "url": "https://livy.apache.org",
+                "branch": "labdeck",
+            }
+        )
 
 
 class SessionsHandler(LivyHandler):
@@ -214,6 +240,7 @@ def int_id(value: str) -> int:
 
 _LIVY = "api/v1/clusters/{id}/livy/sessions"
 default_handlers = [
+    ("api/v1/clusters/{id}/livy/version", VersionHandler),
     (_LIVY, SessionsHandler),
     (_LIVY + "/{sid}", SessionHandler),
     (_LIVY + "/{sid}/state", SessionStateHandler),
