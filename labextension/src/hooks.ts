@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { RefObject, useCallback, useEffect, useRef, useState } from 'react';
 
 /**
  * The current time (epoch ms), re-rendering every `periodMs` while
@@ -57,4 +57,32 @@ export function useAction<K extends string>(): IAction<K> {
   );
   const clearError = useCallback(() => setError(null), []);
   return { busy, error, run, clearError };
+}
+
+/**
+ * Apply each new draft once: a value proposed to a form from elsewhere
+ * (the file browser, a finished job), told apart by its `serial`. The
+ * form (given the returned ref) comes into view with its first select
+ * focused: what the user picks next.
+ */
+export function useDraft<D extends { serial: number }>(
+  draft: D | null | undefined,
+  apply: (draft: D) => void
+): RefObject<HTMLFormElement> {
+  const form = useRef<HTMLFormElement>(null);
+  const applied = useRef<number | null>(null);
+  // The latest `apply`, without applying a draft again when it changes.
+  const latest = useRef(apply);
+  latest.current = apply;
+  useEffect(() => {
+    if (!draft || draft.serial === applied.current) {
+      return;
+    }
+    applied.current = draft.serial;
+    latest.current(draft);
+    const node = form.current;
+    node?.scrollIntoView?.({ block: 'nearest' });
+    node?.querySelector('select')?.focus();
+  }, [draft]);
+  return form;
 }

@@ -3,6 +3,7 @@ import { IPoll, Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { asRequestError, LabdeckRequestError } from './request';
+import { MAX_BACKOFF_SECONDS } from './tokens';
 
 /**
  * Data the lab reads from a labdeck API and keeps fresh: the latest
@@ -20,7 +21,7 @@ export abstract class PolledModel<T> implements IDisposable {
   constructor(options: PolledModel.IOptions) {
     this._interval = options.interval;
     this._fastInterval = options.fastInterval ?? options.interval;
-    this._maxInterval = options.maxInterval;
+    this._maxInterval = options.maxInterval ?? MAX_BACKOFF_SECONDS * 1000;
     this._poll = new Poll<void, LabdeckRequestError>({
       auto: false,
       factory: () => this._fetch(),
@@ -258,8 +259,11 @@ export namespace PolledModel {
     interval: number;
     /** Milliseconds between polls while the data is transitional; defaults to `interval`. */
     fastInterval?: number;
-    /** Longest wait between polls while fetches keep failing. */
-    maxInterval: number;
+    /**
+     * Longest wait between polls while fetches keep failing; defaults to
+     * {@link MAX_BACKOFF_SECONDS}, as for every labdeck poll.
+     */
+    maxInterval?: number;
     /** Name of the poll, for debugging. */
     name: string;
   }

@@ -4,7 +4,6 @@ import { mergeMinutes, nextSince } from './logic';
 import {
   IMetricMinute,
   IRecommendationRun,
-  MAX_POLL_BACKOFF_MS,
   METRICS_POLL_MS,
   RECOMMENDATION_POLL_MS,
   SLOW_POLL_MS
@@ -22,7 +21,6 @@ export class MetricsFollower extends PolledModel<IMetricMinute[]> {
   ) {
     super({
       interval: METRICS_POLL_MS,
-      maxInterval: MAX_POLL_BACKOFF_MS,
       name: `labdeck:deployment-metrics:${ref.user}/${ref.name}`
     });
   }
@@ -48,7 +46,6 @@ export class RecommendationFollower extends PolledModel<{
     super({
       interval: SLOW_POLL_MS,
       fastInterval: RECOMMENDATION_POLL_MS,
-      maxInterval: MAX_POLL_BACKOFF_MS,
       name: `labdeck:deployment-recommendation:${ref.user}/${ref.name}`
     });
   }

@@ -7,7 +7,6 @@ import {
   IDeployment,
   IDeploymentDraft,
   IUpdateDeploymentRequest,
-  MAX_POLL_BACKOFF_MS,
   SLOW_POLL_MS
 } from './tokens';
 
@@ -20,7 +19,6 @@ export class DeploymentsModel extends PolledModel<IDeployment[]> {
     super({
       interval: SLOW_POLL_MS,
       fastInterval: FAST_POLL_MS,
-      maxInterval: MAX_POLL_BACKOFF_MS,
       name: 'labdeck:deployments'
     });
     this.api = options.api ?? new DeploymentsAPI();

@@ -3,15 +3,15 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { MainAreaWidget, WidgetTracker } from '@jupyterlab/apputils';
 import { PageConfig } from '@jupyterlab/coreutils';
 import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 
 import { confirmAction } from '../components/confirm';
+import { selectedItem } from '../fileBrowser';
 import { labdeckIcon } from '../icon';
+import { registerResourceTabs } from '../tabs';
 import { CommandIDs, ILabdeckSidebarSections, PLUGIN_IDS } from '../tokens';
-import { IDeploymentRef } from './api';
-import { homePath } from './logic';
+import { deploymentKey, homePath } from './logic';
 import { DeploymentsModel } from './model';
 import { deploymentsSection } from './section';
 import { DEPLOYMENT_VIEW_NAMESPACE, DeploymentCommandIDs } from './tokens';
@@ -40,57 +40,40 @@ export const deploymentsPlugin: JupyterFrontEndPlugin<void> = {
   ): void => {
     // Lives as long as the page, like the sidebar; the tabs share its poll.
     const model = new DeploymentsModel();
-    const tracker = new WidgetTracker<MainAreaWidget<DeploymentViewWidget>>({
-      namespace: DEPLOYMENT_VIEW_NAMESPACE
-    });
     // The endpoint's path is on the hub's host: the page's own, unless
     // the lab is served elsewhere.
     const origin = PageConfig.getOption('hubHost') || window.location.origin;
-    const openDeployment = (ref: IDeploymentRef): void => {
-      void app.commands.execute(DeploymentCommandIDs.open, {
-        user: ref.user,
-        name: ref.name
-      });
-    };
-
-    app.commands.addCommand(DeploymentCommandIDs.open, {
+    // A tab per opened deployment; those open before a reload come back.
+    const openDeployment = registerResourceTabs(app, restorer, {
+      namespace: DEPLOYMENT_VIEW_NAMESPACE,
+      command: DeploymentCommandIDs.open,
       label: 'Open deployment',
       caption:
         'Show a deployment in a tab: test it, watch its metrics, update or delete it',
-      icon: labdeckIcon,
-      execute: args => {
+      fromArgs: args => {
         const ref = {
           user: String(args['user'] ?? ''),
           name: String(args['name'] ?? '')
         };
-        if (!ref.user || !ref.name) {
-          return;
-        }
-        let view = tracker.find(
-          widget =>
-            widget.content.deployment.user === ref.user &&
-            widget.content.deployment.name === ref.name
-        );
-        if (!view) {
-          view = createDeploymentView({
-            model,
-            deployment: ref,
-            origin,
-            confirmDelete: name =>
-              confirmAction({
-                title: `Delete ${name}?`,
-                body:
-                  'Its replicas stop now and its endpoint answers 404 from ' +
-                  'then on. Its model folder is kept.',
-                label: 'Delete'
-              })
-          });
-          void tracker.add(view);
-          app.shell.add(view, 'main');
-        }
-        app.shell.activateById(view.id);
-        return view;
-      }
+        return ref.user && ref.name ? ref : null;
+      },
+      toArgs: ({ user, name }) => ({ user, name }),
+      shownIn: (content: DeploymentViewWidget) => content.deployment,
+      key: deploymentKey,
+      create: deployment =>
+        createDeploymentView({
+          model,
+          deployment,
+          origin,
+          confirmDelete: name =>
+            confirmAction({
+              title: `Delete ${name}?`,
+              body:
+                'Its replicas stop now and its endpoint answers 404 from ' +
+                'then on. Its model folder is kept.',
+              label: 'Delete'
+            })
+        })
     });
 
     app.commands.addCommand(DeploymentCommandIDs.deployFolder, {
@@ -119,16 +102,6 @@ export const deploymentsPlugin: JupyterFrontEndPlugin<void> = {
       rank: CONTEXT_MENU_RANK
     });
 
-    if (restorer) {
-      // Tabs of deployments open before a reload come back.
-      void restorer.restore(tracker, {
-        command: DeploymentCommandIDs.open,
-        args: widget => ({ ...widget.content.deployment }),
-        name: widget =>
-          `${widget.content.deployment.user}/${widget.content.deployment.name}`
-      });
-    }
-
     sections.add(deploymentsSection(model, openDeployment));
     // Never await in activate: start polling once the lab is restored.
     void app.restored.then(() => model.start());
@@ -143,11 +116,6 @@ function selectedFolder(
   browsers: IFileBrowserFactory | null,
   app: JupyterFrontEnd
 ): string | null {
-  const item = browsers?.tracker.currentWidget?.selectedItems().next();
-  if (!item || item.done || item.value.type !== 'directory') {
-    return null;
-  }
-  // Without a drive prefix (`RTC:` with real-time collaboration): the
-  // path relative to the server root, the home folder.
-  return homePath(app.serviceManager.contents.localPath(item.value.path));
+  const item = selectedItem(browsers, app);
+  return item?.type === 'directory' ? homePath(item.path) : null;
 }

@@ -1,7 +1,8 @@
-import { Button, InputGroup, UseSignal } from '@jupyterlab/ui-components';
+import { Button, UseSignal } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { ActionError, ErrorAlert, ProblemList } from '../components/feedback';
+import { ActionError, ErrorAlert } from '../components/feedback';
+import { Fields, FormActions, NumberField } from '../components/fields';
 import { Meter } from '../components/meter';
 import { formatBytes } from '../format';
 import { useAction } from '../hooks';
@@ -84,44 +85,29 @@ function RecommenderBody({
           with the test payload, and recommends the cheapest meeting your
           latency target (p99).
         </p>
-        <fieldset
-          className="jp-labdeck-spark-fields"
-          disabled={busy !== null || running}
-        >
-          <label className="jp-labdeck-spark-field">
-            Latency target (ms)
-            <InputGroup
-              type="number"
-              min={0}
-              step="any"
-              value={target}
-              data-testid="labdeck-deployment-recommend-target"
-              onChange={event => {
-                setTarget(event.target.value);
-                setTouched(true);
-                clearError();
-              }}
-            />
-          </label>
-        </fieldset>
-        {touched && check.problems.length > 0 && (
-          <ProblemList
-            problems={check.problems}
-            testId="labdeck-deployment-recommend-problems"
+        <Fields layout="grid" disabled={busy !== null || running}>
+          <NumberField
+            label="Latency target (ms)"
+            min={0}
+            step="any"
+            value={target}
+            testId="labdeck-deployment-recommend-target"
+            onChange={value => {
+              setTarget(value);
+              setTouched(true);
+              clearError();
+            }}
           />
-        )}
-        <Button
-          type="submit"
-          className="jp-mod-styled"
-          small
-          disabled={busy !== null || running}
-          data-testid="labdeck-deployment-recommend-run"
-        >
-          {running || busy ? 'Load-testing…' : 'Recommend a configuration'}
-        </Button>
-        <ActionError
+        </Fields>
+        <FormActions
+          testIdPrefix="labdeck-deployment-recommend"
+          submitTestId="labdeck-deployment-recommend-run"
+          problems={touched ? check.problems : []}
+          label="Recommend a configuration"
+          busyLabel="Load-testing…"
+          busy={running || busy !== null}
           error={error}
-          testId="labdeck-deployment-recommend-error"
+          accept={false}
         />
       </form>
       {follower.error && (

@@ -1,7 +1,6 @@
-import { Button } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { ActionError, ProblemList } from '../components/feedback';
+import { FormActions, TextAreaField } from '../components/fields';
 import { useAction } from '../hooks';
 import { formatBody, parsePayload } from './logic';
 import { IInvocationResult } from './tokens';
@@ -45,39 +44,27 @@ export function TestForm({
       aria-label="Test the endpoint"
       onSubmit={event => void send(event)}
     >
-      <label className="jp-labdeck-job-field">
-        Payload (JSON)
-        <textarea
-          className="jp-labdeck-job-metrics"
-          rows={4}
-          value={payload}
-          spellCheck={false}
-          data-testid="labdeck-deployment-test-payload"
-          onChange={event => {
-            onPayloadChange(event.target.value);
-            setTouched(true);
-            clearError();
-          }}
-        />
-      </label>
-      {touched && !parsed.ok && (
-        <ProblemList
-          problems={[parsed.problem]}
-          testId="labdeck-deployment-test-problems"
-        />
-      )}
-      <div className="jp-labdeck-job-actions">
-        <Button
-          type="submit"
-          className="jp-mod-styled jp-mod-accept"
-          small
-          disabled={busy !== null}
-          data-testid="labdeck-deployment-test-send"
-        >
-          {busy ? 'Sending…' : 'Send'}
-        </Button>
-      </div>
-      <ActionError error={error} testId="labdeck-deployment-test-error" />
+      <TextAreaField
+        label="Payload (JSON)"
+        rows={4}
+        value={payload}
+        spellCheck={false}
+        testId="labdeck-deployment-test-payload"
+        onChange={value => {
+          onPayloadChange(value);
+          setTouched(true);
+          clearError();
+        }}
+      />
+      <FormActions
+        testIdPrefix="labdeck-deployment-test"
+        submitTestId="labdeck-deployment-test-send"
+        problems={touched && !parsed.ok ? [parsed.problem] : []}
+        label="Send"
+        busyLabel="Sending…"
+        busy={busy !== null}
+        error={error}
+      />
       {result && (
         <div
           className="jp-labdeck-deployment-answer"

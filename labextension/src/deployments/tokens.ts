@@ -177,7 +177,6 @@ export const FAST_POLL_MS = 3_000;
 export const METRICS_POLL_MS = 5_000;
 /** Polling of a recommender run: fast while it runs. */
 export const RECOMMENDATION_POLL_MS = 2_000;
-export const MAX_POLL_BACKOFF_MS = 300_000;
 
 /** What the test form proposes to send. */
 export const SAMPLE_PAYLOAD = '{"instances": [[1, 2]]}';

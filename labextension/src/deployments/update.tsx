@@ -1,20 +1,19 @@
-import { Button, HTMLSelect, InputGroup } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { ActionError, ProblemList } from '../components/feedback';
+import { Fields, FormActions } from '../components/fields';
 import { useAction } from '../hooks';
-import {
-  ACCESS_OPTIONS,
-  IUpdateForm,
-  updateFormOf,
-  validateUpdateForm
-} from './logic';
-import {
-  IDeployment,
-  IUpdateDeploymentRequest,
-  MAX_CONCURRENCY,
-  MIN_IDLE_SECONDS
-} from './tokens';
+import { ServingFields } from './fields';
+import { IUpdateForm, updateFormOf, validateUpdateForm } from './logic';
+import { IDeployment, IUpdateDeploymentRequest } from './tokens';
+
+/** What an update may change (those of the other mode are left out). */
+const UPDATE_FIELDS: readonly (keyof IUpdateForm)[] = [
+  'modelDir',
+  'replicas',
+  'idleSeconds',
+  'maxConcurrency',
+  'access'
+];
 
 /** Props of {@link UpdateForm}. */
 export interface IUpdateFormProps {
@@ -48,8 +47,7 @@ export function UpdateForm({
 
   const set =
     (field: keyof IUpdateForm) =>
-    (event: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>): void => {
-      const value = event.target.value;
+    (value: string): void => {
       setForm(f => ({ ...f, [field]: value }));
       clearError();
     };
@@ -63,91 +61,36 @@ export function UpdateForm({
     await run('update', () => onUpdate(request));
   };
 
-  const realtime = deployment.spec.mode === 'realtime';
   return (
     <form
       className="jp-labdeck-create-form"
       aria-label={`Update ${deployment.name}`}
       onSubmit={event => void submit(event)}
     >
-      <fieldset className="jp-labdeck-spark-fields" disabled={busy !== null}>
-        <label className="jp-labdeck-spark-field jp-mod-wide">
-          Model folder (in your home)
-          <InputGroup
-            type="text"
-            value={form.modelDir}
-            data-testid="labdeck-deployment-update-folder"
-            onChange={set('modelDir')}
-          />
-        </label>
-        {realtime ? (
-          <label className="jp-labdeck-spark-field">
-            Replicas
-            <InputGroup
-              type="number"
-              min={1}
-              step={1}
-              value={form.replicas}
-              data-testid="labdeck-deployment-update-replicas"
-              onChange={set('replicas')}
-            />
-          </label>
-        ) : (
-          <label className="jp-labdeck-spark-field">
-            Idle seconds to zero
-            <InputGroup
-              type="number"
-              min={MIN_IDLE_SECONDS}
-              step={1}
-              value={form.idleSeconds}
-              data-testid="labdeck-deployment-update-idle"
-              onChange={set('idleSeconds')}
-            />
-          </label>
-        )}
-        <label className="jp-labdeck-spark-field">
-          Max concurrency
-          <InputGroup
-            type="number"
-            min={1}
-            max={MAX_CONCURRENCY}
-            step={1}
-            value={form.maxConcurrency}
-            data-testid="labdeck-deployment-update-concurrency"
-            onChange={set('maxConcurrency')}
-          />
-        </label>
-        <label className="jp-labdeck-spark-field jp-mod-wide">
-          Access
-          <HTMLSelect
-            value={form.access}
-            data-testid="labdeck-deployment-update-access"
-            onChange={set('access')}
-            options={ACCESS_OPTIONS}
-          />
-        </label>
-      </fieldset>
-      {check.problems.length > 0 && (
-        <ProblemList
-          problems={check.problems}
-          testId="labdeck-deployment-update-problems"
+      <Fields layout="grid" disabled={busy !== null}>
+        <ServingFields
+          fields={UPDATE_FIELDS}
+          form={form}
+          mode={deployment.spec.mode}
+          onChange={set}
+          testIdPrefix="labdeck-deployment-update"
         />
-      )}
-      {!inService && (
-        <p className="jp-labdeck-muted">
-          A deployment is updated while it is in service.
-        </p>
-      )}
-      <Button
-        type="submit"
-        className="jp-mod-styled jp-mod-accept"
-        small
-        disabled={busy !== null || check.request === null || !inService}
-        data-testid="labdeck-deployment-update-submit"
+      </Fields>
+      <FormActions
+        testIdPrefix="labdeck-deployment-update"
+        problems={check.problems}
+        label="Update"
+        busyLabel="Updating…"
+        busy={busy !== null}
+        disabled={check.request === null || !inService}
+        error={error}
       >
-        {busy ? 'Updating…' : 'Update'}
-      </Button>
-      <ActionError error={error} testId="labdeck-deployment-update-error" />
+        {!inService && (
+          <p className="jp-labdeck-muted">
+            A deployment is updated while it is in service.
+          </p>
+        )}
+      </FormActions>
     </form>
   );
 }

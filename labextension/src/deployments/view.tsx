@@ -1,10 +1,10 @@
 import { MainAreaWidget } from '@jupyterlab/apputils';
-import { Button, ReactWidget, UseSignal } from '@jupyterlab/ui-components';
+import { Button, UseSignal } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { ActionError, ErrorAlert, Loading } from '../components/feedback';
 import { useAction } from '../hooks';
-import { labdeckIcon } from '../icon';
+import { resourceTab, TabContent } from '../tabs';
 import { IDeploymentRef } from './api';
 import { MetricsFollower, RecommendationFollower } from './follower';
 import { describeServing } from './logic';
@@ -231,23 +231,15 @@ function Actions({
 }
 
 /** The content of a deployment's tab. */
-export class DeploymentViewWidget extends ReactWidget {
+export class DeploymentViewWidget extends TabContent<IDeploymentViewProps> {
   constructor(options: IDeploymentViewProps) {
-    super();
-    this._props = options;
-    this.addClass('jp-labdeck-job-view-widget');
+    super(DeploymentView, options);
   }
 
   /** The deployment shown. */
   get deployment(): IDeploymentRef {
-    return this._props.deployment;
+    return this.props.deployment;
   }
-
-  protected render(): JSX.Element {
-    return <DeploymentView {...this._props} />;
-  }
-
-  private _props: IDeploymentViewProps;
 }
 
 /** The DOM id of a deployment's tab. */
@@ -260,12 +252,9 @@ export function createDeploymentView(
   options: IDeploymentViewProps
 ): MainAreaWidget<DeploymentViewWidget> {
   const { deployment: ref } = options;
-  const content = new DeploymentViewWidget(options);
-  content.title.icon = labdeckIcon;
-  content.title.caption = `Deployment ${ref.name} of ${ref.user}`;
-  content.title.label = ref.name;
-  const widget = new MainAreaWidget({ content });
-  widget.id = deploymentViewId(ref);
-  widget.title.closable = true;
-  return widget;
+  return resourceTab(new DeploymentViewWidget(options), {
+    id: deploymentViewId(ref),
+    label: ref.name,
+    caption: `Deployment ${ref.name} of ${ref.user}`
+  });
 }

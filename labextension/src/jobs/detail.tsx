@@ -1,8 +1,13 @@
 import { UseSignal } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
+import { IChartAxis } from '../components/chart';
 import { ErrorAlert } from '../components/feedback';
-import { pickSeries, SeriesChart } from '../components/seriesChart';
+import {
+  ISeriesData,
+  pickSeries,
+  SeriesChart
+} from '../components/seriesChart';
 import { IJobsAPI } from './api';
 import { JobFollower } from './follower';
 import { gpuSeries, isLive, metricSeries } from './logic';
@@ -45,6 +50,17 @@ export function JobDetail({
   );
 }
 
+/** One chart of a job. */
+interface IJobChart {
+  title: string;
+  data: ISeriesData;
+  yAxis: IChartAxis;
+  /** Shown while there is no data; `null`: no chart without data. */
+  emptyText: string | null;
+  /** Last part of its test id. */
+  testId: string;
+}
+
 function Trace({
   follower,
   chartHeight
@@ -61,64 +77,65 @@ function Trace({
     () => metricSeries(trace?.points ?? [], ['system']),
     [trace?.points]
   );
-  const cpu = pickSeries(system, 'cpu_percent', 'CPU');
-  const memory = pickSeries(system, 'rss_bytes', 'Memory', 1 / 2 ** 20);
-  // Only a job with GPUs has these series (NVML, one per device).
-  const gpuUse = gpuSeries(system, 'utilization_percent');
-  const gpuMemory = gpuSeries(system, 'memory_bytes', 1 / 2 ** 20);
+  const mib: IChartAxis['format'] = v => v.toFixed(0);
+  const charts: IJobChart[] = [
+    {
+      title: 'Training metrics',
+      data: training,
+      yAxis: { label: 'Value' },
+      emptyText: 'No metrics yet.',
+      testId: 'metrics'
+    },
+    {
+      title: 'CPU',
+      data: pickSeries(system, 'cpu_percent', 'CPU'),
+      yAxis: { label: 'CPU', unit: '%' },
+      emptyText: 'No CPU use measured yet.',
+      testId: 'cpu'
+    },
+    {
+      title: 'Memory',
+      data: pickSeries(system, 'rss_bytes', 'Memory', 1 / 2 ** 20),
+      yAxis: { label: 'Memory', unit: 'MiB', format: mib },
+      emptyText: 'No memory use measured yet.',
+      testId: 'memory'
+    },
+    // Only a job with GPUs has these series (NVML, one per device).
+    {
+      title: 'GPU',
+      data: gpuSeries(system, 'utilization_percent'),
+      yAxis: { label: 'GPU', unit: '%' },
+      emptyText: null,
+      testId: 'gpu'
+    },
+    {
+      title: 'GPU memory',
+      data: gpuSeries(system, 'memory_bytes', 1 / 2 ** 20),
+      yAxis: { label: 'GPU memory', unit: 'MiB', format: mib },
+      emptyText: null,
+      testId: 'gpu-memory'
+    }
+  ];
   return (
     <div className="jp-labdeck-job-detail" data-testid="labdeck-jobs-detail">
       {follower.error && (
         <ErrorAlert error={follower.error} testId="labdeck-jobs-detail-error" />
       )}
-      <SeriesChart
-        title="Training metrics"
-        data={training}
-        yAxis={{ label: 'Value' }}
-        height={chartHeight}
-        emptyText="No metrics yet."
-        testId="labdeck-jobs-metrics"
-      />
-      <SeriesChart
-        title="CPU"
-        data={cpu}
-        yAxis={{ label: 'CPU', unit: '%' }}
-        height={chartHeight}
-        emptyText="No CPU use measured yet."
-        testId="labdeck-jobs-cpu"
-      />
-      <SeriesChart
-        title="Memory"
-        data={memory}
-        yAxis={{ label: 'Memory', unit: 'MiB', format: v => v.toFixed(0) }}
-        height={chartHeight}
-        emptyText="No memory use measured yet."
-        testId="labdeck-jobs-memory"
-      />
-      {gpuUse.series.length > 0 && (
-        <SeriesChart
-          title="GPU"
-          data={gpuUse}
-          yAxis={{ label: 'GPU', unit: '%' }}
-          height={chartHeight}
-          emptyText=""
-          testId="labdeck-jobs-gpu"
-        />
-      )}
-      {gpuMemory.series.length > 0 && (
-        <SeriesChart
-          title="GPU memory"
-          data={gpuMemory}
-          yAxis={{
-            label: 'GPU memory',
-            unit: 'MiB',
-            format: v => v.toFixed(0)
-          }}
-          height={chartHeight}
-          emptyText=""
-          testId="labdeck-jobs-gpu-memory"
-        />
-      )}
+      {charts
+        .filter(
+          chart => chart.emptyText !== null || chart.data.series.length > 0
+        )
+        .map(chart => (
+          <SeriesChart
+            key={chart.testId}
+            title={chart.title}
+            data={chart.data}
+            yAxis={chart.yAxis}
+            height={chartHeight}
+            emptyText={chart.emptyText ?? ''}
+            testId={`labdeck-jobs-${chart.testId}`}
+          />
+        ))}
       <LogTail
         text={trace?.log.text ?? ''}
         truncated={!!trace?.log.truncated}

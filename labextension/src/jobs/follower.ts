@@ -1,12 +1,7 @@
 import { PolledModel } from '../polling';
 import { IJobsAPI } from './api';
 import { appendLog, EMPTY_LOG, ILogTail } from './logic';
-import {
-  FOLLOW_POLL_MS,
-  IMetricPoint,
-  MAX_POLL_BACKOFF_MS,
-  SLOW_POLL_MS
-} from './tokens';
+import { FOLLOW_POLL_MS, IMetricPoint, SLOW_POLL_MS } from './tokens';
 
 /** Most metric points kept in the browser for one job (the latest). */
 const MAX_POINTS = 20_000;
@@ -31,7 +26,6 @@ export class JobFollower extends PolledModel<IJobTrace> {
   ) {
     super({
       interval: FOLLOW_POLL_MS,
-      maxInterval: MAX_POLL_BACKOFF_MS,
       name: `labdeck:job:${jobId}`
     });
   }

@@ -1,8 +1,14 @@
-import { Button, HTMLSelect, InputGroup } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { ActionError, ProblemList } from '../components/feedback';
-import { useAction } from '../hooks';
+import {
+  Fields,
+  FormActions,
+  NumberField,
+  SelectField,
+  TextAreaField,
+  TextField
+} from '../components/fields';
+import { useAction, useDraft } from '../hooks';
 import { IMe } from '../tokens';
 import { IJobForm, validateJobForm } from './logic';
 import { IJobDraft, ISubmitJobRequest } from './tokens';
@@ -47,31 +53,15 @@ export function JobForm({ me, onSubmit, draft }: IJobFormProps): JSX.Element {
   // The first runtime until the user picks one (profiles come with `me`).
   const chosen = { ...form, profile: form.profile || profiles[0].value };
   const check = validateJobForm(chosen);
-  const formNode = React.useRef<HTMLFormElement>(null);
-  const appliedDraft = React.useRef<number | null>(null);
-
-  React.useEffect(() => {
-    if (!draft || draft.serial === appliedDraft.current) {
-      return;
-    }
-    appliedDraft.current = draft.serial;
-    setForm(f => ({ ...f, script: draft.script, name: '' }));
+  const formNode = useDraft(draft, ({ script }) => {
+    setForm(f => ({ ...f, script, name: '' }));
     setTouched(true);
     clearError();
-    // The runtime is what the user picks next.
-    const node = formNode.current;
-    node?.scrollIntoView?.({ block: 'nearest' });
-    node?.querySelector('select')?.focus();
-  }, [draft, clearError]);
+  });
 
   const set =
     (field: keyof IJobForm) =>
-    (
-      event: React.ChangeEvent<
-        HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement
-      >
-    ): void => {
-      const value = event.target.value;
+    (value: string): void => {
       setForm(f => ({ ...f, [field]: value }));
       setTouched(true);
       clearError();
@@ -98,75 +88,52 @@ export function JobForm({ me, onSubmit, draft }: IJobFormProps): JSX.Element {
       onSubmit={event => void submit(event)}
     >
       <h3 className="jp-labdeck-form-heading">New job</h3>
-      <fieldset className="jp-labdeck-job-fields" disabled={busy !== null}>
-        <label className="jp-labdeck-job-field">
-          Script (in your home folder)
-          <InputGroup
-            type="text"
-            value={form.script}
-            placeholder="train.py"
-            data-testid="labdeck-jobs-form-script"
-            onChange={set('script')}
-          />
-        </label>
-        <label className="jp-labdeck-job-field">
-          Name (optional)
-          <InputGroup
-            type="text"
-            value={form.name}
-            maxLength={63}
-            data-testid="labdeck-jobs-form-name"
-            onChange={set('name')}
-          />
-        </label>
-        <label className="jp-labdeck-job-field">
-          Runtime
-          <HTMLSelect
-            value={chosen.profile}
-            data-testid="labdeck-jobs-form-profile"
-            onChange={set('profile')}
-            options={profiles}
-          />
-        </label>
-        <label className="jp-labdeck-job-field">
-          Runtime limit (min)
-          <InputGroup
-            type="number"
-            min={1}
-            step={1}
-            value={form.maxRuntimeMinutes}
-            data-testid="labdeck-jobs-form-runtime"
-            onChange={set('maxRuntimeMinutes')}
-          />
-        </label>
-        <label className="jp-labdeck-job-field">
-          Metrics from the log, one name=regex a line (optional)
-          <textarea
-            className="jp-labdeck-job-metrics"
-            rows={2}
-            value={form.metrics}
-            placeholder="loss=loss: ([0-9.]+)"
-            data-testid="labdeck-jobs-form-metrics"
-            onChange={set('metrics')}
-          />
-        </label>
-      </fieldset>
-      {touched && check.problems.length > 0 && (
-        <ProblemList
-          problems={check.problems}
-          testId="labdeck-jobs-form-problems"
+      <Fields layout="lines" disabled={busy !== null}>
+        <TextField
+          label="Script (in your home folder)"
+          value={form.script}
+          placeholder="train.py"
+          testId="labdeck-jobs-form-script"
+          onChange={set('script')}
         />
-      )}
-      <Button
-        type="submit"
-        className="jp-mod-styled jp-mod-accept"
-        small
-        disabled={busy !== null}
-        data-testid="labdeck-jobs-form-submit"
-      >
-        {busy ? 'Submitting…' : 'Submit job'}
-      </Button>
-      <ActionError error={error} testId="labdeck-jobs-form-error" />
+        <TextField
+          label="Name (optional)"
+          value={form.name}
+          maxLength={63}
+          testId="labdeck-jobs-form-name"
+          onChange={set('name')}
+        />
+        <SelectField
+          label="Runtime"
+          value={chosen.profile}
+          testId="labdeck-jobs-form-profile"
+          onChange={set('profile')}
+          options={profiles}
+        />
+        <NumberField
+          label="Runtime limit (min)"
+          min={1}
+          value={form.maxRuntimeMinutes}
+          testId="labdeck-jobs-form-runtime"
+          onChange={set('maxRuntimeMinutes')}
+        />
+        <TextAreaField
+          label="Metrics from the log, one name=regex a line (optional)"
+          rows={2}
+          value={form.metrics}
+          placeholder="loss=loss: ([0-9.]+)"
+          testId="labdeck-jobs-form-metrics"
+          onChange={set('metrics')}
+        />
+      </Fields>
+      <FormActions
+        testIdPrefix="labdeck-jobs-form"
+        problems={touched ? check.problems : []}
+        label="Submit job"
+        busyLabel="Submitting…"
+        busy={busy !== null}
+        error={error}
+      />
     </form>
   );
 }

@@ -6,7 +6,6 @@ import {
   IJob,
   IJobDraft,
   ISubmitJobRequest,
-  MAX_POLL_BACKOFF_MS,
   SLOW_POLL_MS
 } from './tokens';
 
@@ -19,7 +18,6 @@ export class JobsModel extends PolledModel<IJob[]> {
     super({
       interval: SLOW_POLL_MS,
       fastInterval: FAST_POLL_MS,
-      maxInterval: MAX_POLL_BACKOFF_MS,
       name: 'labdeck:jobs'
     });
     this.api = options.api ?? new JobsAPI();

@@ -3,11 +3,12 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { MainAreaWidget, WidgetTracker } from '@jupyterlab/apputils';
 import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 
 import { DeploymentCommandIDs } from '../deployments/tokens';
+import { selectedItem } from '../fileBrowser';
 import { labdeckIcon } from '../icon';
+import { registerResourceTabs } from '../tabs';
 import { CommandIDs, ILabdeckSidebarSections, PLUGIN_IDS } from '../tokens';
 import { JobsModel } from './model';
 import { jobsSection } from './section';
@@ -41,45 +42,32 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
   ): void => {
     // Lives as long as the page, like the sidebar; the tabs share its poll.
     const model = new JobsModel();
-    const tracker = new WidgetTracker<MainAreaWidget<JobViewWidget>>({
-      namespace: JOB_VIEW_NAMESPACE
-    });
-    const openJob = (id: string): void => {
-      void app.commands.execute(JobCommandIDs.open, { id });
-    };
     // A completed job's folder goes to the Deployments section's form.
     const deploy = (folder: string): void => {
       void app.commands.execute(DeploymentCommandIDs.deployFolder, {
         path: folder
       });
     };
-
-    app.commands.addCommand(JobCommandIDs.open, {
+    // A tab per opened job; those open before a reload come back.
+    const openJob: (id: string) => void = registerResourceTabs(app, restorer, {
+      namespace: JOB_VIEW_NAMESPACE,
+      command: JobCommandIDs.open,
       label: 'Open training job',
       caption:
         'Show a training job in a tab: its log, metric and resource charts',
-      icon: labdeckIcon,
-      execute: args => {
-        const id = String(args['id'] ?? '');
-        if (!id) {
-          return;
-        }
-        let view = tracker.find(widget => widget.content.jobId === id);
-        if (!view) {
-          view = createJobView({
-            model,
-            jobId: id,
-            onOpen: openJob,
-            onOpenFile: path =>
-              void app.commands.execute('docmanager:open', { path }),
-            onDeploy: deploy
-          });
-          void tracker.add(view);
-          app.shell.add(view, 'main');
-        }
-        app.shell.activateById(view.id);
-        return view;
-      }
+      fromArgs: args => String(args['id'] ?? '') || null,
+      toArgs: id => ({ id }),
+      shownIn: (content: JobViewWidget) => content.jobId,
+      key: id => id,
+      create: id =>
+        createJobView({
+          model,
+          jobId: id,
+          onOpen: other => openJob(other),
+          onOpenFile: path =>
+            void app.commands.execute('docmanager:open', { path }),
+          onDeploy: deploy
+        })
     });
 
     app.commands.addCommand(JobCommandIDs.runFile, {
@@ -105,15 +93,6 @@ export const jobsPlugin: JupyterFrontEndPlugin<void> = {
       });
     }
 
-    if (restorer) {
-      // Tabs of jobs open before a reload come back.
-      void restorer.restore(tracker, {
-        command: JobCommandIDs.open,
-        args: widget => ({ id: widget.content.jobId }),
-        name: widget => widget.content.jobId
-      });
-    }
-
     sections.add(jobsSection(model, openJob, deploy));
     // Never await in activate: start polling once the lab is restored.
     void app.restored.then(() => model.start());
@@ -128,11 +107,6 @@ function selectedScript(
   browsers: IFileBrowserFactory | null,
   app: JupyterFrontEnd
 ): string | null {
-  const item = browsers?.tracker.currentWidget?.selectedItems().next();
-  if (!item || item.done || item.value.type === 'directory') {
-    return null;
-  }
-  // Without a drive prefix (`RTC:` with real-time collaboration): the
-  // path relative to the server root, the home folder.
-  return scriptFromPath(app.serviceManager.contents.localPath(item.value.path));
+  const item = selectedItem(browsers, app);
+  return item && item.type !== 'directory' ? scriptFromPath(item.path) : null;
 }

@@ -111,7 +111,6 @@ export const SLOW_POLL_MS = 30_000;
 export const FAST_POLL_MS = 3_000;
 /** Polling of an opened job's log and metrics while it is live. */
 export const FOLLOW_POLL_MS = 2_000;
-export const MAX_POLL_BACKOFF_MS = 300_000;
 
 /** Most log characters kept in the browser for one job (the tail). */
 export const MAX_LOG_CHARS = 200_000;

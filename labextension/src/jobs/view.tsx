@@ -1,10 +1,10 @@
 import { MainAreaWidget } from '@jupyterlab/apputils';
-import { Button, ReactWidget, UseSignal } from '@jupyterlab/ui-components';
+import { Button, UseSignal } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { ActionError, ErrorAlert, Loading } from '../components/feedback';
 import { useAction } from '../hooks';
-import { labdeckIcon } from '../icon';
+import { resourceTab, TabContent } from '../tabs';
 import { JobDetail } from './detail';
 import { jobTimes } from './logic';
 import { JobsModel } from './model';
@@ -188,23 +188,15 @@ function JobActions({
 }
 
 /** The content of a job's tab. */
-export class JobViewWidget extends ReactWidget {
+export class JobViewWidget extends TabContent<IJobViewProps> {
   constructor(options: IJobViewProps) {
-    super();
-    this._props = options;
-    this.addClass('jp-labdeck-job-view-widget');
+    super(JobView, options);
   }
 
   /** The job shown. */
   get jobId(): string {
-    return this._props.jobId;
+    return this.props.jobId;
   }
-
-  protected render(): JSX.Element {
-    return <JobView {...this._props} />;
-  }
-
-  private _props: IJobViewProps;
 }
 
 /** The DOM id of a job's tab. */
@@ -217,13 +209,11 @@ export function createJobView(
   options: IJobViewProps
 ): MainAreaWidget<JobViewWidget> {
   const { model, jobId } = options;
-  const content = new JobViewWidget(options);
-  content.title.icon = labdeckIcon;
-  content.title.caption = `Training job ${jobId}`;
-  content.title.label = model.job(jobId)?.name ?? jobId;
-  const widget = new MainAreaWidget({ content });
-  widget.id = jobViewId(jobId);
-  widget.title.closable = true;
+  const widget = resourceTab(new JobViewWidget(options), {
+    id: jobViewId(jobId),
+    label: model.job(jobId)?.name ?? jobId,
+    caption: `Training job ${jobId}`
+  });
   // The name is known once the list arrives (a tab restored on reload).
   // Set on the tab's own title: a change of the content's title would
   // replace the tab's dataset, where the shell keeps the widget's id.

@@ -6,7 +6,6 @@ import {
   ICluster,
   ICreateClusterRequest,
   ISparkConnection,
-  MAX_POLL_BACKOFF_MS,
   SLOW_POLL_MS
 } from './tokens';
 
@@ -22,7 +21,6 @@ export class SparkModel extends PolledModel<ICluster[]> {
     super({
       interval: SLOW_POLL_MS,
       fastInterval: FAST_POLL_MS,
-      maxInterval: MAX_POLL_BACKOFF_MS,
       name: 'labdeck:spark-clusters'
     });
     this._api = options.api ?? new SparkAPI();

@@ -1,13 +1,14 @@
-import {
-  Button,
-  HTMLSelect,
-  InputGroup,
-  launchIcon,
-  UseSignal
-} from '@jupyterlab/ui-components';
+import { Button, launchIcon, UseSignal } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { ActionError, ProblemList } from '../components/feedback';
+import { ActionError } from '../components/feedback';
+import {
+  Fields,
+  FormActions,
+  NumberField,
+  SelectField,
+  TextField
+} from '../components/fields';
 import { ProgressMeter } from '../components/progress';
 import { ResourceList } from '../components/resourceList';
 import { formatCountdown, remainingMilliseconds } from '../format';
@@ -409,8 +410,7 @@ function CreateForm({ clusters, me, onCreate }: ICreateFormProps): JSX.Element {
 
   const set =
     (key: keyof ICreateForm) =>
-    (event: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>): void => {
-      const value = event.target.value;
+    (value: string): void => {
       if (key === 'name') {
         setNameEdited(true);
       }
@@ -442,84 +442,61 @@ function CreateForm({ clusters, me, onCreate }: ICreateFormProps): JSX.Element {
           Left: {leftText}
         </p>
       )}
-      <fieldset className="jp-labdeck-spark-fields" disabled={busy !== null}>
-        <label className="jp-labdeck-spark-field jp-mod-wide">
-          Name
-          <InputGroup
-            type="text"
-            value={form.name}
-            maxLength={63}
-            required
-            data-testid="labdeck-spark-create-name"
-            onChange={set('name')}
-          />
-        </label>
-        <label className="jp-labdeck-spark-field">
-          Workers
-          <InputGroup
-            type="number"
-            min={1}
-            max={bounds.maxWorkers ?? undefined}
-            step={1}
-            value={form.workers}
-            required
-            data-testid="labdeck-spark-create-workers"
-            onChange={set('workers')}
-          />
-        </label>
-        <label className="jp-labdeck-spark-field">
-          Cores per worker
-          <InputGroup
-            type="number"
-            min={1}
-            max={bounds.maxCores ?? undefined}
-            step={1}
-            value={form.cores}
-            required
-            data-testid="labdeck-spark-create-cores"
-            onChange={set('cores')}
-          />
-        </label>
-        <label className="jp-labdeck-spark-field">
-          Memory per worker
-          <HTMLSelect
-            value={form.memory}
-            data-testid="labdeck-spark-create-memory"
-            onChange={set('memory')}
-            options={bounds.memory}
-          />
-        </label>
-        <label className="jp-labdeck-spark-field">
-          Idle timeout (min)
-          <InputGroup
-            type="number"
-            min={MIN_IDLE_MINUTES}
-            max={MAX_IDLE_MINUTES}
-            step={1}
-            value={form.idleMinutes}
-            required
-            title="Terminate the cluster after this long with nothing running on it"
-            data-testid="labdeck-spark-create-idle"
-            onChange={set('idleMinutes')}
-          />
-        </label>
-      </fieldset>
-      {!check.ok && (
-        <ProblemList
-          problems={check.problems}
-          testId="labdeck-spark-create-problems"
+      <Fields layout="grid" disabled={busy !== null}>
+        <TextField
+          label="Name"
+          wide
+          value={form.name}
+          maxLength={63}
+          required
+          testId="labdeck-spark-create-name"
+          onChange={set('name')}
         />
-      )}
-      <Button
-        type="submit"
-        className="jp-mod-styled jp-mod-accept"
-        small
-        disabled={busy !== null || !check.ok}
-        data-testid="labdeck-spark-create-submit"
-      >
-        {busy ? 'Creating…' : 'Create cluster'}
-      </Button>
-      <ActionError error={error} testId="labdeck-spark-create-error" />
+        <NumberField
+          label="Workers"
+          min={1}
+          max={bounds.maxWorkers ?? undefined}
+          value={form.workers}
+          required
+          testId="labdeck-spark-create-workers"
+          onChange={set('workers')}
+        />
+        <NumberField
+          label="Cores per worker"
+          min={1}
+          max={bounds.maxCores ?? undefined}
+          value={form.cores}
+          required
+          testId="labdeck-spark-create-cores"
+          onChange={set('cores')}
+        />
+        <SelectField
+          label="Memory per worker"
+          value={form.memory}
+          testId="labdeck-spark-create-memory"
+          onChange={set('memory')}
+          options={bounds.memory}
+        />
+        <NumberField
+          label="Idle timeout (min)"
+          min={MIN_IDLE_MINUTES}
+          max={MAX_IDLE_MINUTES}
+          value={form.idleMinutes}
+          required
+          title="Terminate the cluster after this long with nothing running on it"
+          testId="labdeck-spark-create-idle"
+          onChange={set('idleMinutes')}
+        />
+      </Fields>
+      <FormActions
+        testIdPrefix="labdeck-spark-create"
+        problems={check.ok ? [] : check.problems}
+        label="Create cluster"
+        busyLabel="Creating…"
+        busy={busy !== null}
+        disabled={!check.ok}
+        error={error}
+      />
     </form>
   );
 }

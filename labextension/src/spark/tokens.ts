@@ -150,9 +150,6 @@ export const FAST_POLL_MS = 1500;
 /** Poll period otherwise. */
 export const SLOW_POLL_MS = 30_000;
 
-/** Longest wait between polls while the service keeps failing. */
-export const MAX_POLL_BACKOFF_MS = 300_000;
-
 /** Ended clusters shown under the live ones (newest first). */
 export const MAX_ENDED_SHOWN = 5;
 
