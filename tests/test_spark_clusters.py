@@ -231,6 +231,25 @@ def test_the_gateway_says_which_livy_it_follows(labdeck, owner, running):
     assert {"commitId", "user", "date", "url", "branch"} <= set(version)
 
 
+def test_session_lists_are_paged_as_livy_pages_them(labdeck, owner, running):
+    _, token = owner
+    base = f"/clusters/{running['id']}/livy/sessions"
+    made = [labdeck.service_json("POST", base, token, 201, json={"kind": "pyspark"})["id"]]
+    made.append(labdeck.service_json("POST", base, token, 201, json={"kind": "pyspark"})["id"])
+    every = labdeck.service_json("GET", base, token)
+    assert every["from"] == 0 and every["total"] == len(every["sessions"]) >= 2
+    ids = [s["id"] for s in every["sessions"]]
+    page = labdeck.service_json("GET", f"{base}?from=1&size=1", token)
+    assert (page["from"], page["total"]) == (1, every["total"])
+    assert [s["id"] for s in page["sessions"]] == ids[1:2]
+    assert labdeck.service_json("GET", f"{base}?size=0", token)["sessions"] == []
+    for bad in ("from=-1", "size=x", "from=1.5"):
+        response = labdeck.service("GET", f"{base}?{bad}", token=token)
+        assert response.status_code == 400, bad
+    for session_id in made:
+        assert labdeck.service("DELETE", f"{base}/{session_id}", token=token).status_code == 200
+
+
 def test_unsupported_session_kinds_are_400(labdeck, owner, running):
     _, token = owner
     for kind in ("spark", "sparkr", "sql"):

@@ -7,6 +7,7 @@ from .clusters import cluster_or_404
 MAX_LOG_LINES = 10**6
 # the Apache Livy release whose REST API the gateway follows
 LIVY_VERSION = "0.8.0-incubating"
+DEFAULT_PAGE = 100  # Livy's
 SESSION_SCHEMA = {
     "type": "object",
     "description": "A Livy session object (id, name, appId, owner, state, kind, appInfo, log).",
@@ -25,6 +26,17 @@ class LivyHandler(APIHandler):
 
     def ui_base(self, cluster) -> str:
         return f"{self.service.base_url.rstrip('/')}/clusters/{cluster.id}/ui"
+
+    def page(self) -> tuple[int, int]:
+        """Livy's paging of lists: `from` (default 0) and `size` (default 100)."""
+        found = []
+        for name, fallback in (("from", 0), ("size", DEFAULT_PAGE)):
+            text = self.get_argument(name, None)
+            value = fallback if text in (None, "") else whole_id(text)
+            if value is None:
+                raise APIError(400, "invalid_paging", f"'{name}' must be a whole number.")
+            found.append(value)
+        return found[0], found[1]
 
     def session(self, cluster, sid):
         session = self.livy.get(cluster.id, sid)
@@ -60,6 +72,11 @@ class SessionsHandler(LivyHandler):
     openapi = {
         "get": {
             "summary": "Livy: list sessions",
+            "description": "Paged as Livy's: `from` (default 0) and `size` (default 100).",
+            "parameters": [
+                {"name": "from", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                {"name": "size", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+            ],
             "responses": {"200": {"description": "{from, total, sessions}"}},
         },
         "post": {
@@ -78,10 +95,12 @@ class SessionsHandler(LivyHandler):
 
     async def get(self, id):
         cluster = self.cluster(id)
+        start, size = self.page()
+        every = self.livy.sessions(id)
         sessions = [
-            await self.livy.to_json(s, self.ui_base(cluster)) for s in self.livy.sessions(id)
+            await self.livy.to_json(s, self.ui_base(cluster)) for s in every[start : start + size]
         ]
-        self.write_json({"from": 0, "total": len(sessions), "sessions": sessions})
+        self.write_json({"from": start, "total": len(every), "sessions": sessions})
 
     async def post(self, id):
         cluster = self.cluster(id)
