@@ -256,8 +256,11 @@ class Supervised:
             await asyncio.sleep(STOP_POLL_SECONDS)
         return True
 
-    async def wait_ready(self, check: ReadyCheck, timeout: float) -> None:
-        """Return once check() is true; NotReady if the process exits or time runs out."""
+    async def wait_ready(
+        self, check: ReadyCheck, timeout: float, poll: float = READY_POLL_SECONDS
+    ) -> None:
+        """Return once check() is true (asked every `poll` seconds); NotReady if the
+        process exits or time runs out."""
         give_up = time.monotonic() + timeout
         while time.monotonic() < give_up:
             if await check():
@@ -269,7 +272,7 @@ class Supervised:
                     f"{self.record.name} {status.describe() if status else 'exited'} "
                     "while starting."
                 )
-            await asyncio.sleep(READY_POLL_SECONDS)
+            await asyncio.sleep(poll)
         raise NotReady(f"{self.record.name} did not get ready within {timeout:.0f} s.")
 
     def tail(self, max_bytes: int | None = None) -> list[str]:

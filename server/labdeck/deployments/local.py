@@ -24,6 +24,8 @@ from .server import SPEC_ENV, TOKEN_ENV
 # a model server's threads and processes (uvicorn, BLAS threads) count against this
 REPLICA_PIDS = 512
 READY_TIMEOUT_SECONDS = 120.0
+# a cold start waits on this: look for the ready file often (a stat each time)
+READY_POLL_SECONDS = 0.01
 # a replica taken out of service finishes the requests it has for this long at most
 DRAIN_SECONDS = 30.0
 MB = 1024 * 1024
@@ -125,7 +127,7 @@ class LocalDeploymentBackend(ResourceBackend):
             cgroup=cgroup,
         )
         try:
-            await process.wait_ready(file_exists(ready), READY_TIMEOUT_SECONDS)
+            await process.wait_ready(file_exists(ready), READY_TIMEOUT_SECONDS, READY_POLL_SECONDS)
             said = self._ready(ready)
             if not isinstance(said.get("port"), int):
                 raise StartFailed(self._failure(said, process, cgroup))

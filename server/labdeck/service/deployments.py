@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import hmac
 import secrets
+import time
 from pathlib import Path
 
 from jupyterhub.traitlets import EntryPointType
@@ -38,6 +39,9 @@ API_STATES = {
     FAILED: "FAILED",
 }
 KEY_BYTES = 32
+# an endpoint's record is looked up per call: kept this long (and dropped on any change)
+NAME_CACHE_SECONDS = 1.0
+NAME_CACHE_SIZE = 10_000
 
 
 def key_digest(key: str) -> str:
@@ -91,6 +95,7 @@ class DeploymentManager(ResourceManager):
         # the traffic of every endpoint
         self.gateway = EndpointGateway(self, self.settings.cold_start_timeout_seconds)
         self.recommender = Recommender(self)
+        self._named: dict[tuple[str, str], tuple[float, Resource]] = {}
         self._updating: set[str] = set()  # ids of deployments an update is changing
 
     # -- the kind's rules -----------------------------------------------------------------
@@ -159,6 +164,34 @@ class DeploymentManager(ResourceManager):
         )
         with self.db.session() as db:
             return db.scalars(query.order_by(Resource.created.desc())).first()
+
+    def endpoint(self, user: str, name: str) -> Resource | None:
+        """by_name for the calls to endpoints: from memory when looked up a moment ago,
+        so that the hot path reads no database (every change drops what is kept)."""
+        now = time.monotonic()
+        kept = self._named.get((user, name))
+        if kept is not None and now - kept[0] < NAME_CACHE_SECONDS:
+            return kept[1]
+        resource = self.by_name(user, name)
+        if resource is not None:  # misses are not kept: anyone may ask for any name
+            if len(self._named) >= NAME_CACHE_SIZE:
+                self._named.clear()
+            self._named[(user, name)] = (now, resource)
+        return resource
+
+    def _save(self, resource_id: str, **values) -> Resource:
+        self._named.clear()
+        return super()._save(resource_id, **values)
+
+    async def _start(self, resource: Resource) -> None:
+        try:
+            await super()._start(resource)
+        finally:
+            self._named.clear()  # RUNNING now
+
+    async def terminate(self, resource_id: str, *args, **kwargs) -> None:
+        self._named.clear()  # TERMINATING: no call reaches it from now on
+        await super().terminate(resource_id, *args, **kwargs)
 
     def by_name_or_404(self, user: str, name: str) -> Resource:
         resource = self.by_name(user, name)
@@ -285,6 +318,7 @@ class DeploymentManager(ResourceManager):
             row = db.get(Resource, resource.id)
             if row is not None:
                 db.delete(row)
+        self._named.clear()
         self._locks.pop(resource.id, None)
         self.gateway.forget(resource.id)
 

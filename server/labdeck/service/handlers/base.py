@@ -187,7 +187,13 @@ class APIHandler(HubOAuthenticated, web.RequestHandler):
         else:
             code = STATUS_CODES.get(status_code, "error")
             message = self._reason
-        if status_code >= 500 and exc is not None and not isinstance(exc, web.HTTPError):
+        # a refusal of labdeck's own (a model server that does not answer: 502, an
+        # endpoint not in service: 503) says why; anything else is a bug, kept in the log
+        if (
+            status_code >= 500
+            and exc is not None
+            and not isinstance(exc, web.HTTPError | LabdeckError)
+        ):
             # Keep the traceback in the log, never in the response.
             self.log_exception(*kwargs["exc_info"])
             message = "Something went wrong inside labdeck. The error was logged for admins."

@@ -74,7 +74,7 @@ class EndpointHandler(APIHandler):
 
     @functools.cached_property
     def _resource(self) -> Resource | None:
-        return self.deployments.by_name(self.path_kwargs["user"], self.path_kwargs["name"])
+        return self.deployments.endpoint(self.path_kwargs["user"], self.path_kwargs["name"])
 
     def _endpoint(self) -> Resource:
         """The endpoint, if the caller may call it (a key's holder may)."""
