@@ -250,14 +250,45 @@ def test_session_lists_are_paged_as_livy_pages_them(labdeck, owner, running):
         assert labdeck.service("DELETE", f"{base}/{session_id}", token=token).status_code == 200
 
 
-def test_unsupported_session_kinds_are_400(labdeck, owner, running):
+def test_unsupported_session_kinds_are_400_as_livy_says_it(labdeck, owner, running):
     _, token = owner
-    for kind in ("spark", "sparkr", "sql"):
+    for kind in ("spark", "sparkr", "shell"):
         response = labdeck.service(
             "POST", f"/clusters/{running['id']}/livy/sessions", token=token, json={"kind": kind}
         )
         assert response.status_code == 400
-        assert "pyspark" in response.json()["message"]
+        error = response.json()
+        assert "pyspark, sql" in error["message"] and error["msg"] == error["message"]
+        assert error["error"] == "unsupported_kind"
+
+
+def test_a_sql_session_runs_sql_and_a_statement_may_name_its_kind(labdeck, owner, running):
+    _, token = owner
+    cid = running["id"]
+    session_id = livy_session(labdeck, token, cid, kind="sql")
+    session = labdeck.service_json("GET", f"/clusters/{cid}/livy/sessions/{session_id}", token)
+    assert session["kind"] == "sql"
+    answer = run_statement(labdeck, token, cid, session_id, "SELECT 20 + 22 AS answer")
+    assert answer["output"]["data"]["application/json"]["data"] == [[42]]
+    # Livy 0.5+ shared sessions: a pyspark statement in a sql session
+    base = f"/clusters/{cid}/livy/sessions/{session_id}/statements"
+    made = labdeck.service_json(
+        "POST", base, token, 201, json={"code": "print(6 * 7)", "kind": "pyspark"}
+    )
+    done = wait_for(
+        lambda: (
+            (s := labdeck.service_json("GET", f"{base}/{made['id']}", token))["state"]
+            == "available"
+            and s
+        ),
+        60,
+        0.2,
+        "the pyspark statement",
+    )
+    assert done["output"]["data"]["text/plain"].strip() == "42"
+    refused = labdeck.service("POST", base, token=token, json={"code": "1", "kind": "sparkr"})
+    assert refused.status_code == 400 and "pyspark, sql" in refused.json()["msg"]
+    labdeck.service("DELETE", f"/clusters/{cid}/livy/sessions/{session_id}", token=token)
 
 
 def ledger(labdeck, user, kind=None):

@@ -32,7 +32,8 @@ from .errors import Conflict, Invalid, LabdeckError, NotFound, Upstream
 from .models import LivySession, Resource, utcnow
 from .platform import Platform
 
-SUPPORTED_KINDS = ("pyspark",)
+# a `sql` session is a pyspark driver whose statements are SQL unless they say otherwise
+SUPPORTED_KINDS = ("pyspark", "sql")
 FINAL_STATES = ("dead", "killed", "error", "success")
 DRIVER_START_TIMEOUT = 120
 DRIVER_SHUTDOWN_SECONDS = 10
@@ -134,8 +135,8 @@ class LivyGateway:
         kind = body.get("kind", "pyspark")
         if kind not in SUPPORTED_KINDS:
             raise Invalid(
-                f"Session kind {kind!r} is not available here; use 'pyspark' "
-                "(SQL runs through it with %%sql).",
+                f"Session kind {kind!r} is not available here; use one of "
+                f"{', '.join(SUPPORTED_KINDS)}.",
                 "unsupported_kind",
             )
         timeout = body.get("heartbeatTimeoutInSecond", 0)

@@ -201,7 +201,11 @@ class APIHandler(HubOAuthenticated, web.RequestHandler):
         if retry_after is not None:  # a 429 or 503 that says when to come back
             self.set_header("Retry-After", str(retry_after))
         self.set_header("Content-Type", "application/json; charset=UTF-8")
-        self.finish(json.dumps({"error": code, "message": message}))
+        self.finish(json.dumps(self.error_body(code, message)))
+
+    def error_body(self, code: str, message: str) -> dict:
+        """An error's JSON: `code` for programs, `message` for people."""
+        return {"error": code, "message": message}
 
     def log_exception(self, typ, value, tb):
         if isinstance(value, web.HTTPError) and value.status_code < 500:

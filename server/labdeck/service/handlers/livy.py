@@ -8,6 +8,7 @@ MAX_LOG_LINES = 10**6
 # the Apache Livy release whose REST API the gateway follows
 LIVY_VERSION = "0.8.0-incubating"
 DEFAULT_PAGE = 100  # Livy's
+STATEMENT_KINDS = ("pyspark", "sql")
 SESSION_SCHEMA = {
     "type": "object",
     "description": "A Livy session object (id, name, appId, owner, state, kind, appInfo, log).",
@@ -19,7 +20,11 @@ STATEMENT_SCHEMA = {
 
 
 class LivyHandler(APIHandler):
-    """Livy handlers: the cluster must be the caller's (or they are an admin)."""
+    """Livy handlers: the cluster must be the caller's (or they are an admin). Errors
+    carry Livy's `msg` beside labdeck's `error` and `message`, for Livy's clients."""
+
+    def error_body(self, code: str, message: str) -> dict:
+        return {"msg": message, **super().error_body(code, message)}
 
     def cluster(self, id):
         return cluster_or_404(self, id)
@@ -208,10 +213,14 @@ class StatementsHandler(LivyHandler):
         body = self.get_json_body()
         if not isinstance(body.get("code"), str):
             raise APIError(400, "invalid_request", "'code' must be the code to run, as text.")
-        kind = body.get("kind", "pyspark")
-        if kind not in ("pyspark", "sql"):
+        # Livy 0.5+: a statement may name its kind; else it is the session's
+        kind = body.get("kind") or session.kind
+        if kind not in STATEMENT_KINDS:
             raise APIError(
-                400, "unsupported_kind", f"Statement kind {kind!r} is not available here."
+                400,
+                "unsupported_kind",
+                f"Statement kind {kind!r} is not available here; use one of "
+                f"{', '.join(STATEMENT_KINDS)}.",
             )
         statement = await self.livy.driver(
             session, "POST", "/statements", {"code": body["code"], "kind": kind}
