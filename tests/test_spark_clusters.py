@@ -268,6 +268,12 @@ def test_a_sql_session_runs_sql_and_a_statement_may_name_its_kind(labdeck, owner
     session_id = livy_session(labdeck, token, cid, kind="sql")
     session = labdeck.service_json("GET", f"/clusters/{cid}/livy/sessions/{session_id}", token)
     assert session["kind"] == "sql"
+    # every field of Livy's session object; its URLs are labdeck's, and answer
+    fields = {"id", "name", "appId", "owner", "proxyUser", "kind", "state", "appInfo", "log"}
+    assert fields <= set(session)
+    log_url = session["appInfo"]["driverLogUrl"]
+    assert log_url.endswith(f"/livy/sessions/{session_id}/log")
+    assert labdeck.request("GET", log_url, token=token).json()["id"] == session_id
     answer = run_statement(labdeck, token, cid, session_id, "SELECT 20 + 22 AS answer")
     assert answer["output"]["data"]["application/json"]["data"] == [[42]]
     # Livy 0.5+ shared sessions: a pyspark statement in a sql session

@@ -401,7 +401,9 @@ class LivyGateway:
             lines.append(session.reason)
         return lines
 
-    async def to_json(self, session: LivySession, base_ui: str) -> dict:
+    async def to_json(self, session: LivySession, base_ui: str, base_livy: str) -> dict:
+        """Livy's session object; its URLs are labdeck's (the cluster's proxied UI, and
+        this gateway's log of the session)."""
         state = await self.state(session)
         return {
             "id": session.id,
@@ -412,7 +414,7 @@ class LivyGateway:
             "state": state,
             "kind": session.kind,
             "appInfo": {
-                "driverLogUrl": None,
+                "driverLogUrl": f"{base_livy}/sessions/{session.id}/log",
                 "sparkUiUrl": f"{base_ui}/proxy/{session.app_id}/" if session.app_id else None,
             },
             "log": self.log_lines(session, tail_bytes=LOG_TAIL_BYTES)[-LOG_LINES:],

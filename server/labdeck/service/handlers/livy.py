@@ -32,6 +32,10 @@ class LivyHandler(APIHandler):
     def ui_base(self, cluster) -> str:
         return f"{self.service.base_url.rstrip('/')}/clusters/{cluster.id}/ui"
 
+    async def session_json(self, cluster, session) -> dict:
+        livy = f"{self.service.base_url.rstrip('/')}/api/v1/clusters/{cluster.id}/livy"
+        return await self.livy.to_json(session, self.ui_base(cluster), livy)
+
     def page(self) -> tuple[int, int]:
         """Livy's paging of lists: `from` (default 0) and `size` (default 100)."""
         found = []
@@ -102,9 +106,7 @@ class SessionsHandler(LivyHandler):
         cluster = self.cluster(id)
         start, size = self.page()
         every = self.livy.sessions(id)
-        sessions = [
-            await self.livy.to_json(s, self.ui_base(cluster)) for s in every[start : start + size]
-        ]
+        sessions = [await self.session_json(cluster, s) for s in every[start : start + size]]
         self.write_json({"from": start, "total": len(every), "sessions": sessions})
 
     async def post(self, id):
@@ -112,7 +114,7 @@ class SessionsHandler(LivyHandler):
         await self.clusters.budget.check_user(cluster.user)
         session = self.livy.create(cluster, self.user["name"], self.get_json_body())
         self.set_header("Location", f"{self.request.path}/{session.id}")
-        self.write_json(await self.livy.to_json(session, self.ui_base(cluster)), 201)
+        self.write_json(await self.session_json(cluster, session), 201)
 
 
 class SessionHandler(LivyHandler):
@@ -129,7 +131,7 @@ class SessionHandler(LivyHandler):
 
     async def get(self, id, sid):
         cluster = self.cluster(id)
-        self.write_json(await self.livy.to_json(self.session(cluster, sid), self.ui_base(cluster)))
+        self.write_json(await self.session_json(cluster, self.session(cluster, sid)))
 
     async def delete(self, id, sid):
         cluster = self.cluster(id)
