@@ -265,6 +265,9 @@ def test_unsupported_session_kinds_are_400_as_livy_says_it(labdeck, owner, runni
 def test_a_sql_session_runs_sql_and_a_statement_may_name_its_kind(labdeck, owner, running):
     _, token = owner
     cid = running["id"]
+    # the module's cluster has one core: other tests' sessions would keep its executor
+    for other in labdeck.service_json("GET", f"/clusters/{cid}/livy/sessions", token)["sessions"]:
+        labdeck.service("DELETE", f"/clusters/{cid}/livy/sessions/{other['id']}", token=token)
     session_id = livy_session(labdeck, token, cid, kind="sql")
     session = labdeck.service_json("GET", f"/clusters/{cid}/livy/sessions/{session_id}", token)
     assert session["kind"] == "sql"
