@@ -19,6 +19,7 @@ with umask 077.
 """
 
 import asyncio
+import http.client
 import json
 import os
 import re
@@ -269,8 +270,10 @@ class LocalSparkBackend(SparkBackend):
                 return False
             try:
                 return ready(await asyncio.to_thread(self._master_status, 2))
-            except OSError:
-                return False  # not listening yet
+            except (OSError, ValueError, http.client.HTTPException):
+                # not listening yet, or an answer cut short or not JSON yet while the
+                # master starts: ask again
+                return False
 
         try:
             await self.processes[0].wait_ready(check, timeout)
