@@ -122,6 +122,9 @@ def test_an_inference_model_serves_as_its_owner_until_deleted(labdeck, owner):
 
     points = labdeck.service("GET", "/deployments/echo/metrics", token=token).json()["points"]
     assert sum(p["invocations"] for p in points) == 1
+    for since in ("nan", "inf", "x"):
+        bad = labdeck.service("GET", f"/deployments/echo/metrics?since={since}", token=token)
+        assert bad.status_code == 400 and bad.json()["error"] == "invalid_since", since
 
     deleted = labdeck.service("DELETE", "/deployments/echo", token=token)
     assert deleted.status_code == 204

@@ -1,6 +1,7 @@
 """`api/v1/deployments`: users' model deployments, managed by name (the caller's own;
 admins add `?user=`). Calls to the endpoints themselves are in endpoints.py."""
 
+import math
 from pathlib import Path
 
 from ...capabilities import DEPLOYMENTS
@@ -229,8 +230,10 @@ class DeploymentMetricsHandler(DeploymentAPIHandler):
         text = self.get_argument("since", "0") or "0"
         try:
             since = float(text)
-        except ValueError as e:
-            raise APIError(400, "invalid_since", "'since' must be Unix seconds.") from e
+        except ValueError:
+            since = math.nan
+        if not math.isfinite(since):  # "nan" and "inf" parse, and would break the series
+            raise APIError(400, "invalid_since", "'since' must be Unix seconds.")
         traffic = self.deployments.gateway.of(resource)
         self.write_json({"name": resource.name, "points": traffic.metrics.series(since)})
 
