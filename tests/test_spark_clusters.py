@@ -252,13 +252,13 @@ def test_session_lists_are_paged_as_livy_pages_them(labdeck, owner, running):
 
 def test_unsupported_session_kinds_are_400_as_livy_says_it(labdeck, owner, running):
     _, token = owner
-    for kind in ("spark", "sparkr", "shell"):
+    for kind in ("sparkr", "shell", "scala"):
         response = labdeck.service(
             "POST", f"/clusters/{running['id']}/livy/sessions", token=token, json={"kind": kind}
         )
         assert response.status_code == 400
         error = response.json()
-        assert "pyspark, sql" in error["message"] and error["msg"] == error["message"]
+        assert "pyspark, sql, spark" in error["message"] and error["msg"] == error["message"]
         assert error["error"] == "unsupported_kind"
 
 

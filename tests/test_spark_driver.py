@@ -10,6 +10,7 @@ import asyncio
 import base64
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -39,7 +40,9 @@ STUCK_JOB = "import time\nsc.parallelize(range(2), 2).map(lambda x: time.sleep(1
 class Driver:
     """One driver process and an HTTP client for it; its processes carry a marker."""
 
-    def __init__(self, tmp: Path, master: str = "local[1]", log_file: bool = True) -> None:
+    def __init__(
+        self, tmp: Path, master: str = "local[1]", log_file: bool = True, kind: str = "pyspark"
+    ) -> None:
         self.marker = f"spark-driver-test-{uuid.uuid4().hex[:8]}"
         self.ready_file = tmp / "ready.json"
         self.log_file = tmp / "driver.log"
@@ -47,6 +50,7 @@ class Driver:
         args = [sys.executable, "-m", "labdeck.spark.driver", "--master", master]
         args += ["--app-name", self.marker, "--ready-file", str(self.ready_file)]
         args += ["--conf", "spark.ui.port=0"]  # tests may run next to other Spark UIs
+        args += ["--kind", kind]
         if log_file:
             args += ["--log-file", str(self.log_file)]
         env = dict(os.environ, LABDECK_INSTANCE=self.marker)  # inherited by the JVM
@@ -95,8 +99,8 @@ class Driver:
         statement = self.wait_state(self.submit(code, kind)["id"], "available")
         return statement["output"]
 
-    def text(self, code: str) -> str:
-        output = self.run(code)
+    def text(self, code: str, kind: str | None = None) -> str:
+        output = self.run(code, kind)
         assert output["status"] == "ok", output
         return output["data"]["text/plain"]
 
@@ -360,7 +364,7 @@ def test_statement_list_and_errors_are_json(driver):
         ("GET", "/statements/999999", {}, 404),
         ("POST", "/statements", {"data": b"{not json"}, 400),
         ("POST", "/statements", {"json": {"kode": "1"}}, 400),
-        ("POST", "/statements", {"json": {"code": "1", "kind": "spark"}}, 400),
+        ("POST", "/statements", {"json": {"code": "1", "kind": "sparkr"}}, 400),
         ("POST", "/statements", {"json": ["code"]}, 400),
         ("GET", "/statements", {"params": {"from": "x"}}, 400),
         ("GET", "/nowhere", {}, 404),
@@ -379,6 +383,67 @@ def test_user_output_stays_out_of_the_driver_log(driver):
     assert driver.text(f"print('{marker}')") == marker
     assert marker not in driver.log_file.read_text()
     assert "session" in driver.log_file.read_text()  # the driver does log there
+
+
+# Scala (Livy's `spark` kind) in the same session -------------------------------------
+
+
+def test_scala_statements_run_with_spark_and_sc_bound(driver):
+    assert re.fullmatch(r"val res\d+: Int = 2", driver.text("1 + 1", "spark"))
+    printed = driver.text('println("hello from Scala")\nval answer = 6 * 7', "spark")
+    assert printed == "hello from Scala\nval answer: Int = 42"
+    # a closure over a class the session defined runs in Spark's tasks
+    counted = driver.text(
+        "case class Reading(value: Int)\n"
+        "sc.parallelize(1 to 4).map(Reading(_)).map(_.value * answer).collect().sum",
+        "spark",
+    )
+    assert counted.endswith("Int = 420"), counted
+    assert driver.text("spark.range(3).toDF.count()", "spark").endswith("Long = 3")
+
+
+def test_scala_and_python_share_one_spark_session(driver):
+    driver.text('spark.range(7).createOrReplaceTempView("shared_numbers")', "spark")
+    assert driver.text("spark.table('shared_numbers').count()") == "7"
+    driver.text("spark.range(5).createOrReplaceTempView('from_python')")
+    assert driver.text('spark.table("from_python").count()', "spark").endswith("Long = 5")
+
+
+@pytest.mark.parametrize(
+    "code,ename,evalue",
+    [
+        ("1 / 0", "ArithmeticException", "java.lang.ArithmeticException: / by zero"),
+        ('val n: Int = "text"', "Error", "type mismatch;"),
+        (
+            'throw new IllegalStateException("broken on purpose")',
+            "IllegalStateException",
+            "java.lang.IllegalStateException: broken on purpose",
+        ),
+        ("def unfinished(x: Int) =", "Error", "incomplete statement"),
+    ],
+)
+def test_scala_errors_carry_ename_evalue_and_traceback(driver, code, ename, evalue):
+    output = driver.run(code, "spark")
+    assert (output["status"], output["ename"]) == ("error", ename), output
+    assert output["evalue"] == evalue
+    assert isinstance(output["traceback"], list)
+    assert driver.text("2 + 2", "spark").endswith("Int = 4")  # the interpreter goes on
+
+
+def test_a_scala_statement_can_be_cancelled(driver):
+    sleeping = driver.submit('Thread.sleep(120000)\nprintln("not reached")', "spark")["id"]
+    driver.wait_state(sleeping, "running")
+    assert driver.cancel(sleeping).status_code == 200
+    assert driver.wait_state(sleeping, "cancelled", timeout=10)["output"] is None
+    stuck = driver.submit(
+        "sc.parallelize(1 to 2, 2).map { x => Thread.sleep(120000); x }.count()", "spark"
+    )["id"]
+    group = f"labdeck-stmt-{stuck}"
+    wait_for(lambda: group in _running_job_groups(driver), 30, message="the job to run")
+    assert driver.cancel(stuck).status_code == 200
+    driver.wait_state(stuck, "cancelled", timeout=10)
+    wait_for(lambda: group not in _running_job_groups(driver), 10, message="the job to stop")
+    assert driver.text("3 * 3", "spark").endswith("Int = 9")
 
 
 def test_sigterm_stops_a_busy_driver(second_driver):

@@ -1,7 +1,7 @@
 import { LabdeckModel } from '../model';
 import { LabdeckRequestError } from '../request';
 import { LabdeckSidebar } from '../sidebar';
-import { newPySparkNotebook } from '../spark/actions';
+import { newSparkNotebook } from '../spark/actions';
 import { ISparkAPI } from '../spark/api';
 import { SparkModel } from '../spark/model';
 import { ISparkPanelProps } from '../spark/panel';
@@ -325,7 +325,7 @@ describe('Spark clusters section', () => {
     );
   });
 
-  it('connects, marks the cluster and opens a PySpark notebook', async () => {
+  it('connects, marks the cluster and opens PySpark and Scala notebooks', async () => {
     const api = new FakeAPI();
     api.clusters = [cluster('a', 'RUNNING'), cluster('b', 'RUNNING')];
     const onNewNotebook = jest.fn(() => Promise.resolve());
@@ -336,13 +336,17 @@ describe('Spark clusters section', () => {
     await settle();
     const banner = byTestId(node, 'labdeck-spark-connected')!;
     expect(banner.textContent).toContain(
-      'Connected: new PySpark notebooks run on spark-b'
+      'Connected: new PySpark and Scala notebooks run on spark-b'
     );
     expect(clusterNode(node, 'b').dataset.connected).toBe('true');
     expect(clusterNode(node, 'a').dataset.connected).toBe('false');
 
-    byTestId(node, 'labdeck-spark-new-notebook')!.click();
-    expect(onNewNotebook).toHaveBeenCalledTimes(1);
+    byTestId(node, 'labdeck-spark-new-notebook-pysparkkernel')!.click();
+    byTestId(node, 'labdeck-spark-new-notebook-sparkkernel')!.click();
+    expect(onNewNotebook.mock.calls).toEqual([
+      ['pysparkkernel'],
+      ['sparkkernel']
+    ]);
   });
 
   it('marks a connection to a cluster that has gone as stale', async () => {
@@ -352,7 +356,9 @@ describe('Spark clusters section', () => {
     const node = await show(api, { onNewNotebook: jest.fn() });
     const banner = byTestId(node, 'labdeck-spark-connected')!;
     expect(banner.textContent).toContain('which is terminated');
-    expect(byTestId(node, 'labdeck-spark-new-notebook')).toBeNull();
+    expect(
+      byTestId(node, 'labdeck-spark-new-notebook-pysparkkernel')
+    ).toBeNull();
   });
 
   it('terminates after confirmation only', async () => {
@@ -474,13 +480,22 @@ describe('SparkModel polling', () => {
   });
 });
 
-describe('newPySparkNotebook', () => {
-  it('uses notebook:create-new with the PySpark kernel', async () => {
+describe('newSparkNotebook', () => {
+  it('uses notebook:create-new with the PySpark kernel by default', async () => {
     const execute = jest.fn(() => Promise.resolve(undefined));
-    await newPySparkNotebook({ hasCommand: () => true, execute });
+    await newSparkNotebook({ hasCommand: () => true, execute });
     expect(execute).toHaveBeenCalledWith('notebook:create-new', {
       cwd: '',
       kernelName: 'pysparkkernel'
+    });
+  });
+
+  it('opens the Scala kernel when asked', async () => {
+    const execute = jest.fn(() => Promise.resolve(undefined));
+    await newSparkNotebook({ hasCommand: () => true, execute }, 'sparkkernel');
+    expect(execute).toHaveBeenCalledWith('notebook:create-new', {
+      cwd: '',
+      kernelName: 'sparkkernel'
     });
   });
 
@@ -490,7 +505,7 @@ describe('newPySparkNotebook', () => {
         id === 'docmanager:new-untitled' ? { path: 'Untitled.ipynb' } : null
       )
     );
-    await newPySparkNotebook({ hasCommand: () => false, execute });
+    await newSparkNotebook({ hasCommand: () => false, execute });
     expect(execute.mock.calls).toEqual([
       ['docmanager:new-untitled', { path: '', type: 'notebook' }],
       [

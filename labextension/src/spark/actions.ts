@@ -16,25 +16,27 @@ export async function confirmTerminate(cluster: ICluster): Promise<boolean> {
   return confirmAction({
     title: `Terminate ${cluster.name}?`,
     body:
-      'Its workers stop now and every PySpark session on it ends, with ' +
+      'Its workers stop now and every Spark session on it ends, with ' +
       'its variables. Files you saved are kept.',
     label: 'Terminate'
   });
 }
 
 /**
- * Open a new notebook with the PySpark kernel, which runs on the
- * connected cluster: `notebook:create-new` when the notebook plugin is
- * there, else `docmanager:new-untitled` and `docmanager:open`.
+ * Open a new notebook with one of sparkmagic's kernels (PySpark by
+ * default, or Scala), which run on the connected cluster:
+ * `notebook:create-new` when the notebook plugin is there, else
+ * `docmanager:new-untitled` and `docmanager:open`.
  */
-export async function newPySparkNotebook(
+export async function newSparkNotebook(
   commands: ICommandRunner,
+  kernel = PYSPARK_KERNEL,
   cwd = ''
 ): Promise<void> {
   if (commands.hasCommand('notebook:create-new')) {
     await commands.execute('notebook:create-new', {
       cwd,
-      kernelName: PYSPARK_KERNEL
+      kernelName: kernel
     });
     return;
   }
@@ -46,7 +48,7 @@ export async function newPySparkNotebook(
     await commands.execute('docmanager:open', {
       path: model.path,
       factory: 'Notebook',
-      kernel: { name: PYSPARK_KERNEL }
+      kernel: { name: kernel }
     });
   }
 }

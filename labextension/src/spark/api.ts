@@ -21,9 +21,9 @@ export interface ISparkAPI {
   create(request: ICreateClusterRequest): Promise<ICluster>;
   /** `DELETE clusters/<id>`: resolves once it is terminated. */
   terminate(id: string): Promise<void>;
-  /** `GET labdeck/spark/connect`: the cluster PySpark notebooks use. */
+  /** `GET labdeck/spark/connect`: the cluster Spark notebooks use. */
   connection(): Promise<ISparkConnection>;
-  /** `POST labdeck/spark/connect`: point PySpark notebooks at a cluster. */
+  /** `POST labdeck/spark/connect`: point Spark notebooks at a cluster. */
   connect(clusterId: string): Promise<ISparkConnection>;
 }
 

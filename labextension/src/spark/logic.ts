@@ -613,13 +613,13 @@ export function connectionText(
 } {
   if (state === 'RUNNING') {
     return {
-      text: `Connected: new PySpark notebooks run on ${name}`,
+      text: `Connected: new PySpark and Scala notebooks run on ${name}`,
       usable: true
     };
   }
   const what = state === null ? 'no longer listed' : stateLabel(state);
   return {
-    text: `PySpark notebooks are set to ${name}, which is ${what}: connect to a running cluster.`,
+    text: `Spark notebooks are set to ${name}, which is ${what}: connect to a running cluster.`,
     usable: false
   };
 }

@@ -10,7 +10,7 @@ import {
 } from './tokens';
 
 /**
- * The user's Spark clusters and the cluster PySpark notebooks use.
+ * The user's Spark clusters and the cluster Spark notebooks use.
  *
  * Polls `GET clusters` every ~1.5 s while a cluster starts or terminates
  * and every 30 s otherwise; running clusters get their detail from
@@ -31,7 +31,7 @@ export class SparkModel extends PolledModel<ICluster[]> {
     return this.data;
   }
 
-  /** The cluster PySpark notebooks use, `null` if unknown or none. */
+  /** The cluster Spark notebooks use, `null` if unknown or none. */
   get connection(): ISparkConnection | null {
     return this._connection;
   }
@@ -44,7 +44,7 @@ export class SparkModel extends PolledModel<ICluster[]> {
     super.start();
   }
 
-  /** Read which cluster PySpark notebooks use (never rejects). */
+  /** Read which cluster Spark notebooks use (never rejects). */
   async refreshConnection(): Promise<void> {
     try {
       this._setConnection(await this._api.connection());
@@ -88,7 +88,7 @@ export class SparkModel extends PolledModel<ICluster[]> {
   }
 
   /**
-   * Point new PySpark notebooks at a cluster (writes the sparkmagic
+   * Point new Spark notebooks at a cluster (writes the sparkmagic
    * config). Rejects with a readable error.
    */
   async connect(id: string): Promise<ISparkConnection> {

@@ -43,7 +43,8 @@ import {
   ICreateClusterRequest,
   ISparkConnection,
   MAX_IDLE_MINUTES,
-  MIN_IDLE_MINUTES
+  MIN_IDLE_MINUTES,
+  SPARK_KERNELS
 } from './tokens';
 
 /** Props of {@link SparkPanel}. */
@@ -53,8 +54,8 @@ export interface ISparkPanelProps {
   me: IMe | null;
   /** `PageConfig.getOption('hubHost')`: where hub-relative URLs live. */
   hubHost?: string;
-  /** Open a new PySpark notebook (shows the button when given). */
-  onNewNotebook?: () => Promise<void> | void;
+  /** Open a new notebook with a sparkmagic kernel (shows the buttons when given). */
+  onNewNotebook?: (kernel: string) => Promise<void> | void;
   /** Ask before terminating; without it, terminate at once. */
   confirmTerminate?: (cluster: ICluster) => Promise<boolean>;
 }
@@ -62,7 +63,7 @@ export interface ISparkPanelProps {
 /**
  * Spark clusters section: the user's clusters (state, size, start
  * progress, idle auto-termination, why they ended), Connect / Spark UI /
- * Terminate, which cluster PySpark notebooks use, and the create form.
+ * Terminate, which cluster Spark notebooks use, and the create form.
  */
 export function SparkPanel(props: ISparkPanelProps): JSX.Element {
   return (
@@ -97,7 +98,7 @@ function SparkContent({
       error={model.error}
       loading={model.loading}
       items={clusters === null ? null : shown}
-      empty="No clusters yet. Create one below, then connect PySpark notebooks to it."
+      empty="No clusters yet. Create one below, then connect Spark notebooks to it."
       itemKey={cluster => cluster.id}
       renderItem={cluster => (
         <ClusterItem
@@ -132,7 +133,7 @@ function SparkContent({
   );
 }
 
-/** `Connected: new PySpark notebooks run on <name>` and its button. */
+/** `Connected: new Spark notebooks run on <name>` and a button per kernel. */
 function ConnectionBanner({
   connection,
   clusters,
@@ -140,7 +141,7 @@ function ConnectionBanner({
 }: {
   connection: ISparkConnection;
   clusters: ICluster[] | null;
-  onNewNotebook?: () => Promise<void> | void;
+  onNewNotebook?: (kernel: string) => Promise<void> | void;
 }): JSX.Element | null {
   const target = connection.cluster;
   if (!target) {
@@ -161,14 +162,19 @@ function ConnectionBanner({
     >
       <p>{text}</p>
       {usable && onNewNotebook && (
-        <Button
-          className="jp-mod-styled jp-mod-accept"
-          small
-          data-testid="labdeck-spark-new-notebook"
-          onClick={() => void onNewNotebook()}
-        >
-          New PySpark notebook
-        </Button>
+        <div className="jp-labdeck-spark-new-notebooks">
+          {SPARK_KERNELS.map(({ name, label }) => (
+            <Button
+              key={name}
+              className="jp-mod-styled jp-mod-accept"
+              small
+              data-testid={`labdeck-spark-new-notebook-${name}`}
+              onClick={() => void onNewNotebook(name)}
+            >
+              New {label} notebook
+            </Button>
+          ))}
+        </div>
       )}
     </div>
   );
@@ -223,7 +229,7 @@ function ClusterItem({
         {connected && (
           <span
             className="jp-labdeck-badge"
-            title="New PySpark notebooks run on this cluster"
+            title="New Spark notebooks run on this cluster"
           >
             connected
           </span>
@@ -282,7 +288,7 @@ function ClusterItem({
               small
               disabled={busy !== null}
               data-testid="labdeck-spark-connect"
-              title="Run new PySpark notebooks on this cluster"
+              title="Run new Spark notebooks on this cluster"
               onClick={() => void run('connect', onConnect)}
             >
               {busy === 'connect'

@@ -7,7 +7,7 @@ import { PageConfig } from '@jupyterlab/coreutils';
 import { ILabdeckModel, LabdeckModel } from '../model';
 import { DeadlineNotifier } from '../notifier';
 import { ILabdeckSidebarSections, PLUGIN_IDS } from '../tokens';
-import { confirmTerminate, newPySparkNotebook } from './actions';
+import { confirmTerminate, newSparkNotebook } from './actions';
 import { budgetCountdown } from './logic';
 import { SparkModel } from './model';
 import { sparkSection } from './section';
@@ -20,7 +20,7 @@ import { sparkSection } from './section';
 export const sparkPlugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_IDS.spark,
   description:
-    'The Spark clusters section of the labdeck sidebar: create, connect PySpark notebooks to and terminate clusters; warns before their daily core time runs out.',
+    'The Spark clusters section of the labdeck sidebar: create, connect Spark notebooks (PySpark and Scala) to and terminate clusters; warns before their daily core time runs out.',
   autoStart: true,
   requires: [ILabdeckSidebarSections, ILabdeckModel],
   activate: (
@@ -38,7 +38,7 @@ export const sparkPlugin: JupyterFrontEndPlugin<void> = {
     sections.add(
       sparkSection(model, {
         hubHost: PageConfig.getOption('hubHost'),
-        onNewNotebook: () => newPySparkNotebook(app.commands),
+        onNewNotebook: kernel => newSparkNotebook(app.commands, kernel),
         confirmTerminate
       })
     );

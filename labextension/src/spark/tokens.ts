@@ -127,7 +127,7 @@ export interface ISparkAmounts {
 /** What is left of each limit; `null` where unlimited. */
 export type SparkLeft = { [K in keyof ISparkAmounts]: number | null };
 
-/** The cluster PySpark notebooks use (`GET`/`POST labdeck/spark/connect`). */
+/** The cluster Spark notebooks use (`GET`/`POST labdeck/spark/connect`). */
 export interface ISparkConnection {
   cluster: { id: string; name: string } | null;
   config_path: string;
@@ -141,8 +141,17 @@ export interface ISparkConnection {
  */
 export const SPARK_NAMESPACE = 'labdeck/spark';
 
-/** Kernel that runs notebooks on the connected cluster (sparkmagic). */
+/** Kernel that runs Python notebooks on the connected cluster (sparkmagic). */
 export const PYSPARK_KERNEL = 'pysparkkernel';
+
+/** Kernel that runs Scala notebooks on the connected cluster (sparkmagic). */
+export const SCALA_KERNEL = 'sparkkernel';
+
+/** sparkmagic's kernels, as the banner offers them. */
+export const SPARK_KERNELS: ReadonlyArray<{ name: string; label: string }> = [
+  { name: PYSPARK_KERNEL, label: 'PySpark' },
+  { name: SCALA_KERNEL, label: 'Scala' }
+];
 
 /** Poll period while a cluster starts or terminates. */
 export const FAST_POLL_MS = 1500;

@@ -32,8 +32,10 @@ from .errors import Conflict, Invalid, LabdeckError, NotFound, Upstream
 from .models import LivySession, Resource, utcnow
 from .platform import Platform
 
-# a `sql` session is a pyspark driver whose statements are SQL unless they say otherwise
-SUPPORTED_KINDS = ("pyspark", "sql")
+# Every session runs statements of every kind (Livy 0.5+ shared sessions); its kind is
+# the default for statements that name none, and a `spark` (Scala) session starts the
+# Scala interpreter before it is idle.
+SUPPORTED_KINDS = ("pyspark", "sql", "spark")
 FINAL_STATES = ("dead", "killed", "error", "success")
 DRIVER_START_TIMEOUT = 120
 DRIVER_SHUTDOWN_SECONDS = 10
@@ -171,7 +173,7 @@ class LivyGateway:
                 "Delete one (or restart its notebook's kernel) first.",
                 "too_many_sessions",
             )
-        self._check_sizes(cluster, settings)
+        self.check_sizes(cluster, settings)
         if cluster.state != "RUNNING":
             raise Conflict(
                 f"Cluster {cluster.name} is {cluster.state.lower()}.", "cluster_not_running"
@@ -190,7 +192,7 @@ class LivyGateway:
         self.clusters.touch(cluster.id)
         return session
 
-    def _check_sizes(self, cluster: Resource, settings: dict) -> None:
+    def check_sizes(self, cluster: Resource, settings: dict) -> None:
         """driverMemory within the gateway's limit; an executor's memory and cores within
         one worker (or the application would wait for ever)."""
         spec = self.clusters.spec(cluster)
@@ -250,6 +252,7 @@ class LivyGateway:
             *("--master", endpoint.master_url),
             *("--app-name", f"{session.user}-livy-{session.id}"),
             *("--ready-file", str(ready)),
+            *("--kind", session.kind),
             *("--log-file", str(directory / "driver.log")),
         ]
         for key, value in settings.items():

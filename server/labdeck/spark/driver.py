@@ -1,10 +1,12 @@
 """One interactive Spark session: the process behind a session of the Livy-compatible gateway.
 
     python -m labdeck.spark.driver --master spark://127.0.0.1:7077 --app-name NAME \\
-        --ready-file PATH [--conf key=value ...] [--log-file PATH]
+        --ready-file PATH [--kind pyspark|sql|spark] [--conf key=value ...] [--log-file PATH]
 
-It starts a classic (py4j) SparkSession, serves a token-protected HTTP API on a random
-loopback port (see driver_http), and announces itself by writing the ready file:
+It starts a classic (py4j) SparkSession (and for `spark` sessions the Scala interpreter
+at once; other sessions start it on their first Scala statement), serves a
+token-protected HTTP API on a random loopback port (see driver_http), and announces
+itself by writing the ready file:
 `{"port", "token", "pid", "app_id", "spark_ui_url"}` (mode 0600), or `{"error"}` and a
 non-zero exit if Spark cannot start. Statements run one at a time in the main thread,
 so that a cancel can interrupt them with SIGINT the way Ctrl-C does in the pyspark shell.
@@ -17,14 +19,17 @@ import json
 import logging
 import os
 import secrets
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
 
 from .driver_exec import Interpreter, error_output
 from .driver_http import DriverHTTPServer
+from .driver_scala import CLASS_DIR_CONF, ScalaInterpreter
 from .driver_spark import SparkSide
 from .driver_statements import CANCELLING, Statement, StatementBook
 
@@ -39,10 +44,15 @@ JOB_DESCRIPTION_CHARS = 80
 class Driver:
     """The session: statements in, Spark work done in the main thread, outputs out."""
 
-    def __init__(self, spark: SparkSide, sql_max_rows: int = 1000) -> None:
+    def __init__(
+        self, spark: SparkSide, sql_max_rows: int = 1000, class_dir: str | None = None
+    ) -> None:
         self.spark = spark
         self.book = StatementBook()
-        self.interpreter = Interpreter(spark.user_namespace(), spark.spark, sql_max_rows)
+        start_scala = (lambda: ScalaInterpreter(spark.spark, class_dir)) if class_dir else None
+        self.interpreter = Interpreter(
+            spark.user_namespace(), spark.spark, sql_max_rows, start_scala
+        )
         self.stopping = threading.Event()
         self._main_thread = threading.main_thread().ident
 
@@ -165,6 +175,7 @@ class Driver:
         first = True
         while self.book.is_cancelling(statement) and time.monotonic() < deadline:
             self.spark.cancel_group(statement.job_group)
+            self.interpreter.interrupt()
             if first:
                 _thread.interrupt_main()
             else:
@@ -235,6 +246,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--conf", action="append", default=[], metavar="KEY=VALUE", help="Spark setting"
     )
+    parser.add_argument(
+        "--kind",
+        choices=("pyspark", "sql", "spark"),
+        default="pyspark",
+        help="the session's kind: `spark` starts the Scala interpreter before it is ready",
+    )
     parser.add_argument("--log-file", help="driver, Spark and py4j log (default: stderr)")
     parser.add_argument(
         "--sql-max-rows", type=int, default=1000, help="rows returned by a SQL statement"
@@ -263,15 +280,21 @@ def main(argv: list[str] | None = None) -> int:
     # Until statements run, SIGTERM and SIGINT just abort the start (ready file says so).
     signal.signal(signal.SIGTERM, _abort_start)
     signal.signal(signal.SIGINT, _abort_start)
+    # Classes that Scala statements define go here, for executors to fetch.
+    class_dir = tempfile.mkdtemp(prefix="repl-classes-", dir=args.ready_file.parent)
+    confs = {**parse_confs(args.conf), CLASS_DIR_CONF: class_dir}
     try:
-        spark = SparkSide.start(args.master, args.app_name, parse_confs(args.conf))
-        driver = Driver(spark, args.sql_max_rows)
+        spark = SparkSide.start(args.master, args.app_name, confs)
+        driver = Driver(spark, args.sql_max_rows, class_dir)
+        if args.kind == "spark":
+            driver.interpreter.scala()
     except BaseException as error:
         log.exception("Spark did not start")
         reason = _jvm_failure(args.log_file, log_start)
         message = _first_line(error) + (f" {reason}" if reason else "")
         write_ready_file(args.ready_file, {"error": message})
         SparkSide.stop_leftover_jvm()
+        shutil.rmtree(class_dir, ignore_errors=True)
         return 1
     # The handler only starts a thread: shutdown() takes locks the main thread may hold.
     signal.signal(
@@ -297,6 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     log.info("shutting down")
     server.shutdown()
     spark.stop()
+    shutil.rmtree(class_dir, ignore_errors=True)
     log.info("stopped")
     return 0
 

@@ -13,8 +13,9 @@ import json
 import linecache
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Protocol
 
 from .driver_magics import MAGICS, MagicError, to_json_value
 from .driver_statements import Statement
@@ -93,25 +94,57 @@ def ok_output(count: int, data: dict) -> dict:
     return output
 
 
+class ScalaRunner(Protocol):
+    """What runs `spark` (Scala) statements (see driver_scala)."""
+
+    def run(self, statement: Statement) -> dict: ...
+    def interrupt(self) -> None: ...
+
+
 class Interpreter:
     """Executes statements in one persistent namespace (main thread only).
 
-    `interruptible` is True exactly while user code runs: the driver's SIGINT handler
-    raises KeyboardInterrupt only then, so a cancel never breaks the driver's own
-    bookkeeping.
+    `interruptible` is True exactly while Python user code runs: the driver's SIGINT
+    handler raises KeyboardInterrupt only then, so a cancel never breaks the driver's own
+    bookkeeping, nor a py4j call in flight (Scala statements are interrupted in the JVM).
+    The Scala interpreter starts on the first Scala statement, or at once with `scala()`.
     """
 
-    def __init__(self, namespace: dict, spark: object, sql_max_rows: int = 1000) -> None:
+    def __init__(
+        self,
+        namespace: dict,
+        spark: object,
+        sql_max_rows: int = 1000,
+        start_scala: Callable[[], ScalaRunner] | None = None,
+    ) -> None:
         self.namespace = namespace
         self.spark = spark
         self.sql_max_rows = sql_max_rows
         self.interruptible = False
+        self._start_scala = start_scala
+        self._scala: ScalaRunner | None = None
+
+    def scala(self) -> ScalaRunner:
+        """The session's Scala interpreter, started on first use."""
+        if self._scala is None:
+            if self._start_scala is None:
+                raise RuntimeError("this session cannot run Scala")
+            self._scala = self._start_scala()
+        return self._scala
+
+    def interrupt(self) -> None:
+        """Interrupt a Scala statement in the JVM (a cancel's thread; Python statements
+        are interrupted by signals instead)."""
+        if self._scala is not None:
+            self._scala.interrupt()
 
     def run(self, statement: Statement) -> dict:
-        """Run one statement of either kind; always returns an output, never raises."""
+        """Run one statement of any kind; always returns an output, never raises."""
         try:
             if statement.kind == "sql":
                 return self._run_sql(statement)
+            if statement.kind == "spark":
+                return self.scala().run(statement)
             return self._run_python(statement)
         except BaseException as error:  # e.g. a cancel landing just after the user's code
             self.interruptible = False  # first: a repeated cancel signal must not land here

@@ -18,7 +18,14 @@ from urllib.parse import parse_qs, urlsplit
 log = logging.getLogger("labdeck.spark.driver")
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
-KINDS = {"pyspark": "pyspark", "python": "pyspark", "sql": "sql"}
+# Livy's statement kinds (and the older names some clients still send)
+KINDS = {
+    "pyspark": "pyspark",
+    "python": "pyspark",
+    "sql": "sql",
+    "spark": "spark",
+    "scala": "spark",
+}
 
 
 class ApiError(Exception):
@@ -75,7 +82,9 @@ def _submit(api: DriverAPI, request: Request) -> Reply:
         raise ApiError(400, "bad-request", 'Send a JSON object with the code as "code".')
     kind = KINDS.get(body.get("kind") or "pyspark")
     if kind is None:
-        raise ApiError(400, "unsupported-kind", 'This session runs "pyspark" and "sql" code.')
+        raise ApiError(
+            400, "unsupported-kind", 'This session runs "pyspark", "sql" and "spark" code.'
+        )
     return 201, api.submit(body["code"], kind)
 
 

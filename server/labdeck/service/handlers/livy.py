@@ -8,7 +8,7 @@ MAX_LOG_LINES = 10**6
 # the Apache Livy release whose REST API the gateway follows
 LIVY_VERSION = "0.8.0-incubating"
 DEFAULT_PAGE = 100  # Livy's
-STATEMENT_KINDS = ("pyspark", "sql")
+STATEMENT_KINDS = ("pyspark", "sql", "spark")
 SESSION_SCHEMA = {
     "type": "object",
     "description": "A Livy session object (id, name, appId, owner, state, kind, appInfo, log).",
