@@ -1,5 +1,6 @@
 """The Spark story in the browser: create a cluster in the panel, Connect, open a PySpark
-notebook, run %%sql on real Spark, then terminate from the panel."""
+notebook, run %%sql on real Spark, then a Scala notebook on the same cluster, then
+terminate from the panel."""
 
 from browser_support import (
     SCREENSHOTS,
@@ -37,29 +38,30 @@ def test_create_connect_and_query_from_a_pyspark_notebook(labdeck, browser):
 
         cluster.locator("[data-testid=labdeck-spark-connect]").click()
         expect(panel.locator("[data-testid=labdeck-spark-connected]")).to_contain_text("class-demo")
-        panel.locator("[data-testid=labdeck-spark-new-notebook]").click()
-
-        notebook = page.locator(".jp-NotebookPanel:visible")
-        expect(notebook.locator(".jp-KernelName, .jp-Toolbar-kernelName").first).to_contain_text(
-            "PySpark", timeout=60_000
-        )
-        # the kernel is up before the cell is typed and run
-        expect(notebook.locator(".jp-Notebook-ExecutionIndicator").first).to_have_attribute(
-            "data-status", "idle", timeout=60_000
-        )
-        cell = notebook.locator(".jp-Cell .cm-content").first
-        cell.click()
-        page.keyboard.insert_text("%%sql -o answer\nSELECT 6 * 7 AS answer")
-        expect(cell).to_contain_text("SELECT 6 * 7 AS answer")
-        page.keyboard.press("Shift+Enter")
-        output = notebook.locator(".jp-Cell .jp-OutputArea").first
-        expect(output).to_contain_text("42", timeout=SPARK_TIMEOUT_MS)
+        panel.locator("[data-testid=labdeck-spark-new-notebook-pysparkkernel]").click()
+        run_in_new_notebook(page, "PySpark", "%%sql -o answer\nSELECT 6 * 7 AS answer", "42")
         page.screenshot(path=str(SCREENSHOTS / "spark-notebook.png"))
 
         sessions = labdeck.service("GET", f"/clusters/{cluster_id}/livy/sessions").json()[
             "sessions"
         ]
-        assert [s["owner"] for s in sessions] == [name]
+        assert [(s["owner"], s["kind"]) for s in sessions] == [(name, "pyspark")]
+        # the cluster has one core: the PySpark session gives it up for the Scala one
+        labdeck.service("DELETE", f"/clusters/{cluster_id}/livy/sessions/{sessions[0]['id']}")
+
+        panel.locator("[data-testid=labdeck-spark-new-notebook-sparkkernel]").click()
+        run_in_new_notebook(
+            page, "Spark (Scala)", "sc.parallelize(1 to 10).map(_ * 6).sum()", "330.0"
+        )
+        page.screenshot(path=str(SCREENSHOTS / "spark-scala-notebook.png"))
+        live = [
+            s["kind"]
+            for s in labdeck.service("GET", f"/clusters/{cluster_id}/livy/sessions").json()[
+                "sessions"
+            ]
+            if s["state"] != "killed"
+        ]
+        assert live == ["spark"]
 
         cluster.locator("[data-testid=labdeck-spark-terminate]").click()
         page.locator(".jp-Dialog-button.jp-mod-accept").click()
@@ -71,3 +73,22 @@ def test_create_connect_and_query_from_a_pyspark_notebook(labdeck, browser):
     finally:
         page.close()
     labdeck.stop_server(name)
+
+
+def run_in_new_notebook(page, kernel: str, code: str, expected: str) -> None:
+    """In the notebook just opened: wait for its kernel, run one cell, see its output."""
+    notebook = page.locator(".jp-NotebookPanel:visible")
+    expect(notebook.locator(".jp-KernelName, .jp-Toolbar-kernelName").first).to_contain_text(
+        kernel, timeout=60_000
+    )
+    # the kernel is up before the cell is typed and run
+    expect(notebook.locator(".jp-Notebook-ExecutionIndicator").first).to_have_attribute(
+        "data-status", "idle", timeout=60_000
+    )
+    cell = notebook.locator(".jp-Cell .cm-content").first
+    cell.click()
+    page.keyboard.insert_text(code)
+    expect(cell).to_contain_text(code.splitlines()[-1])
+    page.keyboard.press("Shift+Enter")
+    output = notebook.locator(".jp-Cell .jp-OutputArea").first
+    expect(output).to_contain_text(expected, timeout=SPARK_TIMEOUT_MS)
