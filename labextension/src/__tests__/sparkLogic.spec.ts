@@ -324,7 +324,7 @@ describe('wording', () => {
 
   it('words the connection', () => {
     expect(connectionText('etl', 'RUNNING')).toEqual({
-      text: 'Connected: new PySpark notebooks run on etl',
+      text: 'Connected: new PySpark and Scala notebooks run on etl',
       usable: true
     });
     expect(connectionText('etl', 'TERMINATED').usable).toBe(false);

@@ -7,7 +7,13 @@ import { JobDetail } from './detail';
 import { JobForm } from './form';
 import { jobTimes } from './logic';
 import { JobsModel } from './model';
-import { DeployButton, JobReason, StateChip, StopButton } from './parts';
+import {
+  DeployButton,
+  JobReason,
+  StateChip,
+  StopButton,
+  TypeLabel
+} from './parts';
 import { jobTarget } from './spec';
 import { IJob } from './tokens';
 
@@ -105,7 +111,9 @@ function JobItem({
         >
           {job.name}
         </button>
-        <StateChip job={job} />
+        <span className="jp-labdeck-job-chips">
+          <TypeLabel job={job} /> <StateChip job={job} />
+        </span>
       </div>
       <div className="jp-labdeck-muted">
         {jobTarget(job)} · {job.spec.profile} · {jobTimes(job)}

@@ -6,7 +6,7 @@ import { StateChip as Chip, StateTone } from '../components/stateChip';
 import { formatClockTime } from '../format';
 import { useAction } from '../hooks';
 import { isLive } from './logic';
-import { jobFolder } from './spec';
+import { isSparkBatch, jobFolder } from './spec';
 import { IJob, JobState } from './tokens';
 
 /**
@@ -32,6 +32,30 @@ export function StateChip({ job }: { job: IJob }): JSX.Element {
       tone={TONES[job.state]}
       testId="labdeck-jobs-state"
     />
+  );
+}
+
+/**
+ * A label on jobs that labdeck runs for a Livy batch, saying so and on which
+ * cluster; nothing on other jobs.
+ */
+export function TypeLabel({ job }: { job: IJob }): JSX.Element | null {
+  if (!isSparkBatch(job)) {
+    return null;
+  }
+  const batch = job.spark_batch;
+  return (
+    <span
+      className="jp-labdeck-state-chip jp-mod-ended jp-labdeck-job-type"
+      title={
+        batch
+          ? `Livy batch ${batch.batch_id} on cluster ${batch.cluster_id}`
+          : 'A Livy batch'
+      }
+      data-testid="labdeck-jobs-type"
+    >
+      Spark batch
+    </span>
   );
 }
 

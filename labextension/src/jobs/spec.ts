@@ -31,8 +31,19 @@ export function isNotebookJob(job: IJob): boolean {
   return job.spec.script?.endsWith('.ipynb') ?? false;
 }
 
-/** What the job runs, for people: its script, or its command line. */
+/** Whether the job runs a Livy batch (submitted through a cluster's Livy API). */
+export function isSparkBatch(job: IJob): boolean {
+  return job.type === 'spark-batch';
+}
+
+/**
+ * What the job runs, for people: its script, or its command line; a Livy
+ * batch's file (its command is spark-submit with labdeck's settings).
+ */
 export function jobTarget(job: IJob): string {
+  if (isSparkBatch(job) && job.spark_batch) {
+    return job.spark_batch.file;
+  }
   return job.spec.script ?? (job.spec.command ?? []).join(' ');
 }
 

@@ -8,12 +8,29 @@ export interface IMetricDefinition {
   regex: string;
 }
 
+/**
+ * What runs a job: one submitted as a job, or a Livy batch (spark-submit on
+ * one of the user's Spark clusters), which labdeck runs as a job.
+ */
+export type JobType = 'job' | 'spark-batch';
+
+/** Where a Livy batch runs: its cluster, its Livy id, the file it submits. */
+export interface ISparkBatch {
+  cluster_id: string;
+  batch_id: number;
+  file: string;
+}
+
 /** A training job (`GET jobs`). Times are ISO 8601, `null` until they happen. */
 export interface IJob {
   id: string;
   name: string;
   user: string;
   state: JobState;
+  /** `job` when absent (a service older than Livy batches). */
+  type?: JobType;
+  /** The Livy batch it runs, `null` for a job. */
+  spark_batch?: ISparkBatch | null;
   /** Why it is in its state (failure, stop, time limit), `null` if nothing to say. */
   state_reason: string | null;
   spec: {

@@ -13,11 +13,13 @@ import {
   JobReason,
   StateChip,
   StopButton,
-  stopsAt
+  stopsAt,
+  TypeLabel
 } from './parts';
 import {
   executedNotebookPath,
   isNotebookJob,
+  isSparkBatch,
   jobTarget,
   rerunRequest
 } from './spec';
@@ -88,6 +90,7 @@ function JobViewBody({
     >
       <header className="jp-labdeck-job-view-header">
         <h2 className="jp-labdeck-report-title">{job.name}</h2>
+        <TypeLabel job={job} />
         <StateChip job={job} />
       </header>
       <p className="jp-labdeck-muted">
@@ -152,16 +155,19 @@ function JobActions({
     <>
       <div className="jp-labdeck-job-actions">
         <StopButton job={job} onStop={id => model.stop(id)} />
-        <Button
-          className="jp-mod-styled"
-          small
-          disabled={busy !== null}
-          title="Submit a new job with the same settings"
-          data-testid="labdeck-job-view-rerun"
-          onClick={() => void rerun()}
-        >
-          {busy ? 'Submitting…' : 'Run again'}
-        </Button>
+        {/* a batch is submitted again through its cluster's Livy API */}
+        {!isSparkBatch(job) && (
+          <Button
+            className="jp-mod-styled"
+            small
+            disabled={busy !== null}
+            title="Submit a new job with the same settings"
+            data-testid="labdeck-job-view-rerun"
+            onClick={() => void rerun()}
+          >
+            {busy ? 'Submitting…' : 'Run again'}
+          </Button>
+        )}
         {isNotebookJob(job) && job.started && (
           <Button
             className="jp-mod-styled"
@@ -175,7 +181,7 @@ function JobActions({
         )}
         <DeployButton job={job} onDeploy={onDeploy} />
       </div>
-      {droppedEnv.length > 0 && (
+      {droppedEnv.length > 0 && !isSparkBatch(job) && (
         <p className="jp-labdeck-muted" data-testid="labdeck-job-view-env">
           Run again starts the new job without the environment variables{' '}
           {droppedEnv.join(', ')}: their values are never sent back to the

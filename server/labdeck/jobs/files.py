@@ -29,8 +29,9 @@ def _open_dir(home: Path, parts: tuple[str, ...]) -> int:
 
 
 def read_bytes(home: Path, parts: tuple[str, ...], offset: int = 0, limit: int = 2**20):
-    """(up to limit bytes from offset, size of the file) of home/parts; None if there is
-    no such regular file (or a link or FIFO stands there)."""
+    """(up to limit bytes from offset, size of the file) of home/parts, a negative offset
+    counting from the end; None if there is no such regular file (or a link or FIFO
+    stands there)."""
     try:
         folder = _open_dir(home, parts[:-1])
         try:
@@ -49,6 +50,8 @@ def read_bytes(home: Path, parts: tuple[str, ...], offset: int = 0, limit: int =
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             return None
+        if offset < 0:
+            offset = max(0, info.st_size + offset)
         return os.pread(fd, limit, offset) if offset < info.st_size else b"", info.st_size
     finally:
         os.close(fd)

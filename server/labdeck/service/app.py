@@ -35,6 +35,7 @@ from .hub_client import HubClient
 from .jobs import JobManager, TrainingJobs
 from .ledger import Ledger
 from .livy import LivyGateway
+from .livy_batches import LivyBatches
 from .platform import Platform
 from .quotas import Quotas
 from .resources import ResourceManager
@@ -182,6 +183,9 @@ class LabdeckService(Application):
             profile_time_changed=self.sessions.profile_time_changed,
             quota_of=self.quota_of,
         )
+        # Livy batches are jobs on a cluster: they end with it
+        self.livy_batches = LivyBatches(platform, self.clusters, self.livy, self.jobs)
+        self.clusters.batches = self.livy_batches
         settings = ModelDeployments(parent=self)
         self.deployments = DeploymentManager(
             platform,
@@ -252,6 +256,7 @@ class LabdeckService(Application):
         await self.livy.adopt()
         for manager in self.managers.values():
             await manager.start()
+        await self.livy_batches.adopt()
         self.http_server = self.web_app.listen(url.port or 80, address=url.hostname or "127.0.0.1")
         self.log.info("labdeck service listening on %s%s", self.service_url, self.base_url)
         await stopping.wait()

@@ -65,6 +65,7 @@ class ClusterManager(ResourceManager):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.livy = None  # set by the app: sessions count as activity and end with a cluster
+        self.batches = None  # set by the app: so do Livy batches
 
     @staticmethod
     def spec(resource: Resource) -> ClusterSpec:
@@ -95,6 +96,8 @@ class ClusterManager(ResourceManager):
     async def before_stop(self, resource: Resource, reason: str) -> None:
         if self.livy is not None:
             await self.livy.stop_all(resource.id, reason)
+        if self.batches is not None:
+            await self.batches.stop_all(resource.id, reason)
 
     async def check(self) -> None:
         """Also end Livy sessions whose client stopped sending heartbeats."""
@@ -103,8 +106,11 @@ class ClusterManager(ResourceManager):
         await super().check()
 
     async def busy(self, resource: Resource) -> bool:
-        """A statement runs, or an application other than labdeck's sessions runs."""
+        """A statement or a batch runs, or an application other than labdeck's sessions
+        runs."""
         if self.livy is not None and await self.livy.busy(resource.id):
+            return True
+        if self.batches is not None and self.batches.running(resource.id):
             return True
         backend = self.backend(resource)
         ours = self.livy.app_ids(resource.id) if self.livy is not None else set()

@@ -204,11 +204,20 @@ class JobManager(ResourceManager):
         return API_STATES[resource.state]
 
     # -- what users ask -------------------------------------------------------------------
-    async def create_job(self, user: str, body: dict, quota: dict) -> Resource:
-        """Start a job if its request is valid and the user's quota allows it: the jobs
-        section, the profile's daily time, and devices enough for a GPU profile."""
+    async def home_of(self, user: str) -> Path:
+        """The user's home folder, where their jobs' files are."""
         account = await self.accounts.account(user)
-        home = Path(account.home) if account else Path(self.accounts.homes) / user
+        return Path(account.home) if account else Path(self.accounts.homes) / user
+
+    async def create_job(
+        self, user: str, body: dict, quota: dict, marker: dict | None = None
+    ) -> Resource:
+        """Start a job if its request is valid and the user's quota allows it: the jobs
+        section, the profile's daily time, and devices enough for a GPU profile.
+
+        marker: what labdeck itself stores with a job it runs for another feature (a
+        Livy batch: {"type": "spark-batch", ...}); no request body can set it."""
+        home = await self.home_of(user)
         try:
             spec = job_spec(
                 body,
@@ -228,7 +237,7 @@ class JobManager(ResourceManager):
             )
         self.check_limits(user, spec, dict(quota.get(self.quota.name) or {}))
         self.profile_time.check(user, profile, quota)
-        return self.create(user, spec["name"], spec)
+        return self.create(user, spec["name"], {**spec, **(marker or {})})
 
     async def stop(self, resource: Resource, who: str) -> None:
         if resource.state in ENDED:
@@ -250,8 +259,8 @@ class JobManager(ResourceManager):
                 db.delete(row)
 
     def read(self, resource: Resource, name: str, offset: int) -> tuple[bytes, int]:
-        """(bytes of a file of the job's folder from offset, its size); empty while the
-        file is not there yet."""
+        """(bytes of a file of the job's folder from offset, its size; a negative offset
+        counts from its end); empty while the file is not there yet."""
         home = Path(resource.spec["home"])
         found = read_bytes(home, job_parts(resource.id, name), offset, MAX_READ)
         return found if found is not None else (b"", 0)

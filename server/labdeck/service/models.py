@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, DateTime, String
+from sqlalchemy import JSON, DateTime, ForeignKey, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -147,3 +147,24 @@ class LivySession(Base):
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_heartbeat: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     heartbeat_timeout: Mapped[int] = mapped_column(default=0)
+
+
+class LivyBatch(Base):
+    """A Livy batch: the integer id Livy's clients know, for a training job whose command
+    is spark-submit (the job row holds its state; its removal takes the batch with it)."""
+
+    __tablename__ = "livy_batches"
+    # ids are never handed out again, even after the newest batch is removed
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    cluster_id: Mapped[str] = mapped_column(String(32), index=True)
+    # None only while its job is being created
+    job_id: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("resources.id", ondelete="CASCADE"), unique=True, nullable=True
+    )
+    # the name the request gave (Livy shows null without one)
+    name: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # the Spark application's id once its log says it; "" once it ended without one
+    app_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

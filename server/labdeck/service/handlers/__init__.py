@@ -7,6 +7,7 @@ from . import (
     endpoints,
     jobs,
     livy,
+    livy_batches,
     me,
     openapi,
     pages,
@@ -22,6 +23,7 @@ default_handlers = [
     *deployments.default_handlers,
     *endpoints.default_handlers,
     *livy.default_handlers,
+    *livy_batches.default_handlers,
     *admin.default_handlers,
     *openapi.default_handlers,
 ]

@@ -29,6 +29,16 @@ JOB_SCHEMA = {
             "description": "Why it is in its state: exit code or signal, out of memory, "
             "max runtime exceeded, stopped by whom.",
         },
+        "type": {
+            "type": "string",
+            "enum": ["job", "spark-batch"],
+            "description": "What runs it: a job of yours, or a Livy batch (spark-submit).",
+        },
+        "spark_batch": {
+            "type": "object",
+            "nullable": True,
+            "description": "A Livy batch's cluster_id, batch_id and file; null for a job.",
+        },
         "spec": {"type": "object"},
         "output_dir": {"type": "string", "description": "Its folder, in your home."},
         "runtime_deadline": {"type": "string", "format": "date-time", "nullable": True},
@@ -99,6 +109,11 @@ def job_json(handler: APIHandler, job: Resource) -> dict:
         "user": job.user,
         "state": handler.jobs.api_state(job),
         "state_reason": job.state_reason,
+        # labdeck's marker of a job it runs for a Livy batch (no request can set it)
+        "type": spec.get("type", "job"),
+        "spark_batch": {key: spec[key] for key in ("cluster_id", "batch_id", "file")}
+        if spec.get("type") == "spark-batch"
+        else None,
         "spec": {
             **{key: spec.get(key) for key in SHOWN_SPEC},
             "working_dir": spec["cwd"],
