@@ -6,6 +6,7 @@ import pytest
 from browser_support import CHROMIUM, CHROMIUM_ARGS
 from labdeck_process import Labdeck, alive, remove_accounts, remove_tree, traversable_dir
 from playwright.sync_api import sync_playwright
+from slurm_support import slurm_cluster
 
 _user_numbers = itertools.count(1)
 
@@ -45,6 +46,13 @@ def labdeck():
     code = instance.stop()
     assert code == 0, instance.log()
     remove_tree(parent)
+
+
+@pytest.fixture(scope="session")
+def slurm():
+    """A real single-node Slurm (munged, slurmctld, slurmd) on free ports in a folder of
+    its own, for the session; skips when Slurm is not installed (slurm_support.py)."""
+    yield from slurm_cluster()
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ SHARED_SECTIONS = (
     "RuntimeProfiles",
     "GPUPool",
     "StorageMeter",
+    "SlurmSettings",
     *(capability.settings_section for capability in CAPABILITIES),
 )
 

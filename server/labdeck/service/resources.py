@@ -42,8 +42,11 @@ from .models import (  # the states are re-exported: they are the lifecycle's
 )
 from .platform import Platform
 
-# progress(step, done, total): what a start is doing, for people following it.
-Progress = Callable[[str, int, int], None]
+# progress(step, done, total[, reason]): what a start is doing, for people following it;
+# a reason, when given, becomes its state_reason (what it waits for, None once it no
+# longer waits: "Waiting in Slurm's queue: Resources").
+Progress = Callable[..., None]
+UNCHANGED = object()
 
 
 class StartFailed(Exception):
@@ -101,8 +104,9 @@ class ResourceBackend(LoggingConfigurable):
 
     async def start(self, progress: Progress) -> None:
         """Start everything; report steps with progress. Each report saves get_state:
-        report after each process starts, so a restart finds it. Raise StartFailed
-        with a reason for people."""
+        report after each process starts, so a restart finds it. A start that waits
+        (in a scheduler's queue) says why with progress(..., reason=...). Raise
+        StartFailed with a reason for people."""
         raise NotImplementedError
 
     async def poll(self) -> str | None:
@@ -328,11 +332,12 @@ class ResourceManager:
     async def _start(self, resource: Resource) -> None:
         backend = self.backend(resource)
 
-        def progress(step: str, done: int, total: int) -> None:
+        def progress(step: str, done: int, total: int, reason=UNCHANGED) -> None:
             self._save(
                 resource.id,
                 progress={"step": step, "done": done, "total": total},
                 backend_state=backend.get_state(),
+                **({} if reason is UNCHANGED else {"state_reason": reason}),
             )
 
         try:
