@@ -116,7 +116,7 @@ def launch_labdeck_hub(workdir: Path, config: str = "", name: str = "labdeck") -
     state_dir = workdir / "state"
     config_d = state_dir / "jupyterhub_config.d"
     config_d.mkdir(parents=True)
-    prefix = f"c.LabdeckSpawner.system_user_prefix = {ACCOUNT_PREFIX!r}\n"
+    prefix = f"c.SystemAccountsMixin.system_user_prefix = {ACCOUNT_PREFIX!r}\n"
     (config_d / "benchmark.py").write_text(prefix + config)
     cmd = [str(VENV_BIN / "labdeck"), "up", "--ip", "127.0.0.1", "--port", str(port)]
     cmd += ["--state-dir", str(state_dir)]

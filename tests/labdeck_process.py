@@ -99,7 +99,7 @@ class Labdeck:
         # admins' override files, as documented: loaded after labdeck's defaults
         config_d = state_dir / "jupyterhub_config.d"
         config_d.mkdir(parents=True, exist_ok=True)
-        prefix = f"c.LabdeckSpawner.system_user_prefix = {ACCOUNT_PREFIX!r}\n"
+        prefix = f"c.SystemAccountsMixin.system_user_prefix = {ACCOUNT_PREFIX!r}\n"
         (config_d / "accounts.py").write_text(prefix)
         if config:
             (config_d / "tests.py").write_text(config)

@@ -16,6 +16,13 @@ def _parser() -> argparse.ArgumentParser:
     up = commands.add_parser("up", help="run labdeck on this machine")
     doctor = commands.add_parser("doctor", help="check this machine can run labdeck")
     for sub in (up, doctor):
+        sub.add_argument(
+            "--backend",
+            choices=("local", "slurm"),
+            default="local",
+            help="where sessions, training jobs and Spark clusters run: this machine "
+            "(default) or the Slurm cluster its sbatch reaches (SLURM_CONF is honoured)",
+        )
         sub.add_argument("--ip", default="127.0.0.1", help="address to listen on")
         sub.add_argument("--port", type=int, default=8000, help="port to listen on")
         sub.add_argument(
@@ -29,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
         "--gpus",
         default="",
         help="GPU ids to hand out, e.g. 0,1 (default: detect them with nvidia-smi)",
+    )
+    up.add_argument(
+        "--slurm-partition", default="", help="Slurm partition to submit to (--backend slurm)"
     )
     up.add_argument("--log-level", default="INFO", help="hub log level")
 
@@ -57,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "doctor":
         from .doctor import report, run_checks
 
-        return report(run_checks(args.ip, args.port, StateDir(args.state_dir.expanduser())))
+        state = StateDir(args.state_dir.expanduser())
+        return report(run_checks(args.ip, args.port, state, args.backend))
     if args.command == "invite":
         from .invite import InviteError
         from .invite import run as invite
@@ -80,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
             args.admin,
             gpus=parse_gpus(args.gpus),
             log_level=args.log_level,
+            backend=args.backend,
+            slurm_partition=args.slurm_partition,
         )
     except UpError as e:
         print(f"labdeck: {e}", file=sys.stderr)

@@ -1,5 +1,7 @@
 """`labdeck doctor`: check this machine can run labdeck, and say how to fix what is missing."""
 
+import asyncio
+import os
 import re
 import shutil
 import subprocess
@@ -141,8 +143,55 @@ def check_disk_quotas(state: StateDir) -> Check:
     return Check("disk quota", support.enforced, support.describe(), support.fix, required=False)
 
 
-def run_checks(ip: str, port: int, state: StateDir) -> list[Check]:
-    return [
+def check_slurm() -> Check:
+    """The controller answers `scontrol ping` (SLURM_CONF is honoured)."""
+    from .slurm import Slurm, SlurmError, SlurmSettings
+
+    try:
+        answer = asyncio.run(Slurm(SlurmSettings()).ping())
+    except SlurmError as e:
+        fix = "start slurmctld (and slurmd on the nodes), or point SLURM_CONF at the cluster"
+        return Check("slurm", False, str(e), fix)
+    return Check("slurm", True, answer.splitlines()[0])
+
+
+def munge_socket() -> str | None:
+    """The munged socket Slurm's commands use: AuthInfo's socket= in slurm.conf, if set."""
+    conf = Path(os.environ.get("SLURM_CONF") or "/etc/slurm/slurm.conf")
+    try:
+        text = conf.read_text(errors="replace")
+    except OSError:
+        return None
+    match = re.search(r"^\s*AuthInfo\s*=.*?\bsocket=([^,\s]+)", text, re.MULTILINE | re.IGNORECASE)
+    return match.group(1) if match else None
+
+
+def check_munge() -> Check:
+    """munge signs and checks a credential: Slurm's commands authenticate with it."""
+    fix = "start munged with the cluster's key (apt-get install -y munge)"
+    if not (shutil.which("munge") and shutil.which("unmunge")):
+        return Check("munge", False, "munge is not installed", fix)
+    socket_args = ["--socket", socket] if (socket := munge_socket()) else []
+    try:
+        signed = subprocess.run(
+            ["munge", "-n", *socket_args], capture_output=True, timeout=10, check=True
+        )
+        checked = subprocess.run(
+            ["unmunge", *socket_args],
+            input=signed.stdout,
+            capture_output=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError) as e:
+        return Check("munge", False, f"munge does not answer ({e})", fix)
+    if checked.returncode != 0:
+        return Check("munge", False, checked.stderr.decode(errors="replace").strip(), fix)
+    return Check("munge", True, "a credential was signed and checked")
+
+
+def run_checks(ip: str, port: int, state: StateDir, backend: str = "local") -> list[Check]:
+    checks = [
         check_java(),
         check_node(),
         check_proxy(),
@@ -153,6 +202,9 @@ def run_checks(ip: str, port: int, state: StateDir) -> list[Check]:
         check_limits(),
         check_disk_quotas(state),
     ]
+    if backend == "slurm":
+        checks += [check_munge(), check_slurm()]
+    return checks
 
 
 def report(checks: list[Check]) -> int:

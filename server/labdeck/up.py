@@ -53,7 +53,13 @@ def first_start(state: StateDir, admin: str) -> list[str]:
 
 
 def make_settings(
-    ip: str, port: int, state: StateDir, admin: str, gpus: tuple[str, ...] = ()
+    ip: str,
+    port: int,
+    state: StateDir,
+    admin: str,
+    gpus: tuple[str, ...] = (),
+    backend: str = "local",
+    slurm_partition: str = "",
 ) -> HubSettings:
     if not port_is_free(ip, port):
         raise UpError(f"port {port} on {ip} is already in use; choose another with --port")
@@ -67,6 +73,8 @@ def make_settings(
         admin=admin,
         instance=uuid.uuid4().hex,
         gpus=gpus,
+        backend=backend,
+        slurm_partition=slurm_partition,
     )
 
 
@@ -146,6 +154,8 @@ def run(
     admin: str,
     gpus: tuple[str, ...] = (),
     log_level: str = "INFO",
+    backend: str = "local",
+    slurm_partition: str = "",
 ) -> int:
     """Run until Ctrl-C or SIGTERM; return the exit code."""
     state = StateDir(state_dir.expanduser().resolve())
@@ -153,7 +163,7 @@ def run(
         state.create()
     except OSError as e:
         raise UpError(f"cannot create the state directory {state.root}: {e.strerror}") from e
-    settings = make_settings(ip, port, state, admin, gpus)
+    settings = make_settings(ip, port, state, admin, gpus, backend, slurm_partition)
     notes = first_start(state, admin)
     isolation = single_account_notice() or (
         isolation_by_default() and unreachable_homes(state.homes)

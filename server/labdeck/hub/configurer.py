@@ -14,6 +14,11 @@ from pathlib import Path
 from .settings import SERVICE_NAME, SHARED_CONFIG_ENV, SHARED_SECTIONS, HubSettings
 
 LABDECK_ACCESS = f"access:services!service={SERVICE_NAME}"
+# the spawner of each backend (`labdeck up --backend`)
+SPAWNERS = {
+    "local": "labdeck.hub.spawner.LabdeckSpawner",
+    "slurm": "labdeck.hub.slurm_spawner.LabdeckSlurmSpawner",
+}
 
 
 def _installed_command(name: str) -> str:
@@ -56,13 +61,25 @@ def set_auth(c, s: HubSettings) -> None:
 
 
 def set_spawner(c, s: HubSettings) -> None:
-    c.JupyterHub.spawner_class = "labdeck.hub.spawner.LabdeckSpawner"
-    c.LabdeckSpawner.home_dir_template = str(s.state.homes / "{username}")
-    c.LabdeckSpawner.service_url = s.service_url
-    c.LabdeckSpawner.instance = s.instance
+    c.JupyterHub.spawner_class = SPAWNERS[s.backend]
+    homes = str(s.state.homes / "{username}")
+    c.LabdeckSpawner.home_dir_template = homes
+    c.LabdeckSlurmSpawner.home_dir_template = homes
+    # labdeck's sessions around whichever spawner runs the labs
+    c.QuotaSpawnerMixin.service_url = s.service_url
+    c.QuotaSpawnerMixin.instance = s.instance
     c.Spawner.default_url = "/lab"
     c.Spawner.start_timeout = 120
     c.Spawner.http_timeout = 60
+
+
+def set_backends(c, s: HubSettings) -> None:
+    """On Slurm, training jobs and Spark clusters go there too (labs: set_spawner)."""
+    if s.backend == "slurm":
+        c.TrainingJobs.backend_class = "slurm"
+        c.SparkClusters.backend_class = "slurm"
+        if s.slurm_partition:
+            c.SlurmSettings.partition = s.slurm_partition
 
 
 def set_quotas(c, s: HubSettings) -> None:
@@ -77,7 +94,7 @@ def set_service(c, s: HubSettings) -> None:
     # The spawner speaks to the service as the service itself: the one caller it
     # trusts to begin and end sessions. A new secret each start is enough.
     token = secrets.token_hex(32)
-    c.LabdeckSpawner.service_token = token
+    c.QuotaSpawnerMixin.service_token = token
     c.JupyterHub.services = [
         {
             "name": SERVICE_NAME,
@@ -93,7 +110,12 @@ def set_service(c, s: HubSettings) -> None:
             "info": {"description": "labdeck control plane"},
         }
     ]
-    c.JupyterHub.load_roles = [
+    c.JupyterHub.load_roles = labdeck_roles()
+
+
+def labdeck_roles() -> list[dict]:
+    """Who may call the labdeck service, and what the service may ask of the hub."""
+    return [
         {
             "name": "user",
             "description": "Users can use their own servers and the labdeck service",
@@ -127,15 +149,30 @@ def apply_defaults(c, s: HubSettings) -> None:
     set_state(c, s)
     set_auth(c, s)
     set_spawner(c, s)
+    set_backends(c, s)
     set_quotas(c, s)
     set_service(c, s)
 
 
+def spawner_name(c) -> str:
+    """The configured spawner's class name (its config section)."""
+    return str(c.JupyterHub.get("spawner_class", SPAWNERS["local"])).rsplit(".", 1)[-1]
+
+
+def spawner_config(c) -> dict:
+    """The configured spawner's settings, as they apply to it: its mixins' sections, then
+    its own (which wins)."""
+    merged = {}
+    for section in ("SystemAccountsMixin", "QuotaSpawnerMixin", spawner_name(c)):
+        merged.update(c[section] if section in c else {})
+    return merged
+
+
 def warn_if_isolation_off(c) -> None:
     """As root, isolation is on unless an admin turned it off: say what that means."""
-    if os.geteuid() == 0 and c.LabdeckSpawner.get("isolation", True) is False:
+    if os.geteuid() == 0 and spawner_config(c).get("isolation", True) is False:
         print(
-            "labdeck: WARNING: c.LabdeckSpawner.isolation = False: every user's code runs as "
+            f"labdeck: WARNING: c.{spawner_name(c)}.isolation = False: every user's code runs as "
             "root and can read every other user's files and labdeck's secrets",
             file=sys.stderr,
             flush=True,
@@ -146,11 +183,11 @@ def share_with_service(c) -> None:
     """Hand the quota, profile and GPU settings to the service (call after overrides)."""
     shared = {name: dict(c[name]) for name in SHARED_SECTIONS if name in c}
     # user code the service starts runs as the accounts the spawner runs labs as
-    spawner = c.LabdeckSpawner
+    spawner = spawner_config(c)
     shared["UserAccounts"] = {
-        "homes": str(Path(spawner.home_dir_template).parent),
-        **({"isolation": spawner.isolation} if "isolation" in spawner else {}),
-        **({"prefix": spawner.system_user_prefix} if "system_user_prefix" in spawner else {}),
+        "homes": str(Path(spawner["home_dir_template"]).parent),
+        **({"isolation": spawner["isolation"]} if "isolation" in spawner else {}),
+        **({"prefix": spawner["system_user_prefix"]} if "system_user_prefix" in spawner else {}),
     }
     for service in c.JupyterHub.services:
         if service["name"] == SERVICE_NAME:

@@ -43,6 +43,10 @@ class HubSettings:
     instance: str = ""
     # GPU ids from `labdeck up --gpus`; empty means detect them with nvidia-smi
     gpus: tuple[str, ...] = ()
+    # where sessions, training jobs and Spark clusters run: "local" or "slurm"
+    backend: str = "local"
+    # the Slurm partition to submit to (`--slurm-partition`); empty: Slurm's default
+    slurm_partition: str = ""
 
     @property
     def service_url(self) -> str:
@@ -64,6 +68,8 @@ class HubSettings:
             "LABDECK_ADMIN": self.admin,
             "LABDECK_INSTANCE": self.instance,
             "LABDECK_GPUS": ",".join(self.gpus),
+            "LABDECK_BACKEND": self.backend,
+            "LABDECK_SLURM_PARTITION": self.slurm_partition,
         }
 
     @classmethod
@@ -78,6 +84,8 @@ class HubSettings:
             admin=os.environ.get("LABDECK_ADMIN", "admin"),
             instance=os.environ.get("LABDECK_INSTANCE", ""),
             gpus=parse_gpus(os.environ.get("LABDECK_GPUS", "")),
+            backend=os.environ.get("LABDECK_BACKEND") or "local",
+            slurm_partition=os.environ.get("LABDECK_SLURM_PARTITION", ""),
         )
 
 

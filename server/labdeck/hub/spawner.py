@@ -15,33 +15,20 @@ from pathlib import Path
 
 from jupyterhub.spawner import SimpleLocalProcessSpawner, SpawnException, set_user_setuid
 from tornado import httpclient
-from traitlets import Bool, Integer, Unicode, default
+from traitlets import Bool, Integer, default
 
-from ..accounts import isolation_by_default
 from ..cgroups import Cgroup, Cgroups, Limits
 from ..net import listens_on
 from ..supervisor import JOIN_CGROUP_FIRST
+from .accounts_mixin import SystemAccountsMixin
 from .quota_spawner import QuotaSpawnerMixin
-from .system_users import SystemUserError, ensure_system_user, system_user_name
 
 
-class LabdeckSpawner(QuotaSpawnerMixin, SimpleLocalProcessSpawner):
+class LabdeckSpawner(QuotaSpawnerMixin, SystemAccountsMixin, SimpleLocalProcessSpawner):
     """Starts a user's JupyterLab as a local process with a persistent home."""
 
     allow_root = Bool(
         help="Pass --allow-root to user servers; needed when the hub runs as root.",
-    ).tag(config=True)
-
-    isolation = Bool(
-        help="""Run each user's server as an OS account of its own, created on first spawn
-        (home mode 0700), as The Littlest JupyterHub does. On by default when the hub runs
-        as root (it needs root), off otherwise. Needs a Python every account can run
-        (scripts/setup uses Debian's).""",
-    ).tag(config=True)
-
-    system_user_prefix = Unicode(
-        "labdeck-",
-        help="Prefix of the OS account names made in isolation mode (labdeck-alice).",
     ).tag(config=True)
 
     pids_limit = Integer(
@@ -49,10 +36,6 @@ class LabdeckSpawner(QuotaSpawnerMixin, SimpleLocalProcessSpawner):
         help="""Most processes and threads a session may have at once: a fork bomb in one
         lab stops there instead of taking the machine from everyone.""",
     ).tag(config=True)
-
-    @default("isolation")
-    def _isolation_default(self):
-        return isolation_by_default()
 
     @default("allow_root")
     def _allow_root_default(self):
@@ -72,7 +55,7 @@ class LabdeckSpawner(QuotaSpawnerMixin, SimpleLocalProcessSpawner):
     # -- what the mixin asks of a spawner ---------------------------------------------------
     async def launch_server(self):
         if self.isolation:
-            await self._prepare_system_user()
+            await self.prepare_system_user()
         address = await self._start_limited()
         await self._wait_until_answering(*address)
         return address
@@ -113,21 +96,6 @@ class LabdeckSpawner(QuotaSpawnerMixin, SimpleLocalProcessSpawner):
             self.cgroup.add(self.proc.pid)
             self.proc.stdin.write(b"go\n")
         return address
-
-    @property
-    def system_user(self) -> str:
-        return system_user_name(self.system_user_prefix, self.user.name)
-
-    async def _prepare_system_user(self) -> None:
-        try:
-            await ensure_system_user(self.system_user, Path(self.home_dir))
-        except SystemUserError as e:
-            raise SpawnException(
-                "Your account could not be prepared on this machine. Tell an admin.",
-                log_message=str(e),
-                reason="system_user",
-                status_code=500,
-            ) from e
 
     def make_preexec_fn(self, name):
         if not self.isolation:
