@@ -25,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import Future
 from pathlib import Path
 
 from .driver_exec import Interpreter, error_output
@@ -45,13 +46,23 @@ class Driver:
     """The session: statements in, Spark work done in the main thread, outputs out."""
 
     def __init__(
-        self, spark: SparkSide, sql_max_rows: int = 1000, class_dir: str | None = None
+        self,
+        spark: SparkSide,
+        sql_max_rows: int = 1000,
+        class_dir: str | None = None,
+        scala_warming: Future | None = None,
     ) -> None:
+        """class_dir: where Scala statements' classes go (no Scala without it);
+        scala_warming: a Scala interpreter already starting (see warm_scala)."""
         self.spark = spark
         self.book = StatementBook()
-        start_scala = (lambda: ScalaInterpreter(spark.spark, class_dir)) if class_dir else None
+
+        def start_scala() -> ScalaInterpreter:
+            warm = scala_warming.result() if scala_warming else None
+            return (warm or ScalaInterpreter(spark.spark._jvm, class_dir)).bind(spark.spark)
+
         self.interpreter = Interpreter(
-            spark.user_namespace(), spark.spark, sql_max_rows, start_scala
+            spark.user_namespace(), spark.spark, sql_max_rows, start_scala if class_dir else None
         )
         self.stopping = threading.Event()
         self._main_thread = threading.main_thread().ident
@@ -283,9 +294,18 @@ def main(argv: list[str] | None = None) -> int:
     # Classes that Scala statements define go here, for executors to fetch.
     class_dir = tempfile.mkdtemp(prefix="repl-classes-", dir=args.ready_file.parent)
     confs = {**parse_confs(args.conf), CLASS_DIR_CONF: class_dir}
+    warming: list[Future] = []
     try:
-        spark = SparkSide.start(args.master, args.app_name, confs)
-        driver = Driver(spark, args.sql_max_rows, class_dir)
+        spark = SparkSide.start(
+            args.master,
+            args.app_name,
+            confs,
+            # a Scala session's compiler warms up while Spark starts (both take seconds)
+            jvm_ready=(lambda jvm: warming.append(warm_scala(jvm, class_dir)))
+            if args.kind == "spark"
+            else None,
+        )
+        driver = Driver(spark, args.sql_max_rows, class_dir, warming[0] if warming else None)
         if args.kind == "spark":
             driver.interpreter.scala()
     except BaseException as error:
@@ -323,6 +343,20 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(class_dir, ignore_errors=True)
     log.info("stopped")
     return 0
+
+
+def warm_scala(jvm: object, class_dir: str) -> Future:
+    """Start a Scala interpreter in a thread of its own; the Future gives it."""
+    future: Future = Future()
+
+    def start() -> None:
+        try:
+            future.set_result(ScalaInterpreter(jvm, class_dir))
+        except BaseException as error:  # said when the session's start asks for it
+            future.set_exception(error)
+
+    threading.Thread(target=start, daemon=True, name="scala-warmup").start()
+    return future
 
 
 def _abort_start(signum: int, frame: object) -> None:

@@ -38,13 +38,15 @@ class ScalaError(Exception):
 
 
 class ScalaInterpreter:
-    """One Scala REPL bound to the session's SparkSession (main thread only)."""
+    """One Scala REPL bound to the session's SparkSession.
 
-    def __init__(self, spark: object, class_dir: str) -> None:
-        self._jvm = spark._jvm
-        jvm = self._jvm
-        # the interpreter finds the session the Python side made (one SparkSession for both)
-        jvm.org.apache.spark.sql.SparkSession.setDefaultSession(spark._jsparkSession)
+    Made in two steps: the compiler starts (and compiles a first line, which loads most
+    of it) with only the JVM, so it can warm up in another thread while Spark starts;
+    `bind` then gives it the session, and from there on it runs in the main thread.
+    """
+
+    def __init__(self, jvm: object, class_dir: str) -> None:
+        self._jvm = jvm
         settings = jvm.scala.tools.nsc.Settings()
         arguments = jvm.java.util.ArrayList()
         # -nowarn: Livy clients parse a statement's text (sparkmagic reads JSON lines), and
@@ -72,9 +74,19 @@ class ScalaInterpreter:
         self._console = getattr(jvm.scala, "Console$").__getattr__("MODULE$")
         self._thread = None
         self._prepare_thread()
+        self._repl.quietRun("()")
+        self._take_output()
+
+    def bind(self, spark: object) -> "ScalaInterpreter":
+        """Bind `spark`, `sc` and the usual imports to the Python side's session (main
+        thread: from here on every statement runs on it)."""
+        # the interpreter finds the session the Python side made (one SparkSession for both)
+        self._jvm.org.apache.spark.sql.SparkSession.setDefaultSession(spark._jsparkSession)
+        self._prepare_thread()
         if _result_name(self._repl.quietRun(PRELUDE)) != "Success":
             raise ScalaError("binding spark and sc failed: " + self._take_output())
         self._take_output()
+        return self
 
     def run(self, statement: Statement) -> dict:
         """Interpret one statement; its printed output and the REPL's echo are the text."""

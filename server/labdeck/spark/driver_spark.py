@@ -12,6 +12,7 @@ import subprocess
 import sys
 import types
 import warnings
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
@@ -39,8 +40,15 @@ class SparkSide:
         self._tracker = None
 
     @classmethod
-    def start(cls, master: str, app_name: str, confs: dict[str, str]) -> "SparkSide":
-        """Start a classic SparkSession; raises whatever Spark raises if it cannot."""
+    def start(
+        cls,
+        master: str,
+        app_name: str,
+        confs: dict[str, str],
+        jvm_ready: Callable[[object], None] | None = None,
+    ) -> "SparkSide":
+        """Start a classic SparkSession; raises whatever Spark raises if it cannot.
+        jvm_ready(jvm) is called once the JVM answers, before Spark starts in it."""
         for name in CONNECT_ENV:
             os.environ.pop(name, None)
         # Python workers must run this interpreter: same version, same packages.
@@ -65,6 +73,8 @@ class SparkSide:
         secret = os.environ.pop(SECRET_ENV, None)
         launch = SparkConf().setMaster(master).setAppName(app_name).setAll(confs.items())
         SparkContext._ensure_initialized(conf=launch)
+        if jvm_ready is not None:
+            jvm_ready(SparkContext._jvm)
         builder = SparkSession.builder.master(master).appName(app_name)
         for key, value in confs.items():
             builder = builder.config(key, value)
