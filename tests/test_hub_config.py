@@ -78,3 +78,47 @@ def test_spawner_defaults(tmp_path, monkeypatch):
     assert Path(spawner.cmd[0]).name == "jupyterhub-singleuser"
     monkeypatch.setattr("os.geteuid", lambda: 1000)
     assert LabdeckSpawner().allow_root is False
+
+
+SLURM_EXAMPLE = Path(__file__).parent.parent / "hub_config" / "slurm" / "labdeck_slurm.py"
+
+
+def test_backend_slurm_puts_labs_jobs_and_spark_on_slurm(tmp_path):
+    c = configured(make_settings(tmp_path, backend="slurm", slurm_partition="gpu"))
+    assert c.JupyterHub.spawner_class == "labdeck.hub.slurm_spawner.LabdeckSlurmSpawner"
+    assert (c.TrainingJobs.backend_class, c.SparkClusters.backend_class) == ("slurm", "slurm")
+    assert c.SlurmSettings.partition == "gpu"
+    local = configured(make_settings(tmp_path))
+    assert local.JupyterHub.spawner_class == "labdeck.hub.spawner.LabdeckSpawner"
+    assert "backend_class" not in local.TrainingJobs
+
+
+def test_the_slurm_example_config_sets_real_traits_with_valid_values(tmp_path, monkeypatch):
+    """hub_config/slurm/labdeck_slurm.py, loaded after `--backend slurm`'s defaults as
+    jupyterhub_config.d files are: every setting is a trait its class takes."""
+    from jupyterhub.app import JupyterHub
+    from labdeck.hub.slurm_spawner import LabdeckSlurmSpawner
+    from labdeck.quota.profiles import RuntimeProfiles
+    from labdeck.service.gpus import GPUPool
+    from labdeck.slurm import SlurmSettings
+    from traitlets.config import PyFileConfigLoader
+
+    monkeypatch.setenv("SLURM_CONF", "/etc/slurm/slurm.conf")
+    c = configured(make_settings(tmp_path, backend="slurm"))
+    c.merge(PyFileConfigLoader(SLURM_EXAMPLE.name, str(SLURM_EXAMPLE.parent)).load_config())
+    spawner = LabdeckSlurmSpawner(config=c, _deprecated_db_session=None)
+    assert (spawner.queue_timeout_seconds, spawner.ip) == (7200, "0.0.0.0")
+    assert spawner.req_partition == "interactive"
+    assert SlurmSettings(config=c).extra_sbatch_args == ["--account=teaching", "--qos=normal"]
+    assert [p.gpus for p in RuntimeProfiles(config=c).all()] == [0, 1]
+    assert GPUPool(config=c).ids == ["0", "1", "2", "3"]
+    hub = JupyterHub(config=c)
+    assert hub.hub_connect_ip == "login1.cluster" and hub.hub_ip == "0.0.0.0"
+    for section, cls in {
+        "LabdeckSlurmSpawner": LabdeckSlurmSpawner,
+        "SlurmSettings": SlurmSettings,
+        "RuntimeProfiles": RuntimeProfiles,
+        "GPUPool": GPUPool,
+    }.items():
+        unknown = set(c[section]) - set(cls.class_traits(config=True))
+        assert not unknown, f"{section} has no configurable {sorted(unknown)}"
