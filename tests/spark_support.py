@@ -53,9 +53,11 @@ def livy_session(labdeck, token, cluster_id, timeout=180, **body):
     return session_id
 
 
-def run_statement(labdeck, token, cluster_id, session_id, code, timeout=120):
+def run_statement(labdeck, token, cluster_id, session_id, code, timeout=120, kind=None):
+    """Run a statement (of the session's kind, or `kind`); returns it once it ended."""
     base = f"/clusters/{cluster_id}/livy/sessions/{session_id}/statements"
-    response = labdeck.service("POST", base, token=token, json={"code": code})
+    body = {"code": code, **({"kind": kind} if kind else {})}
+    response = labdeck.service("POST", base, token=token, json=body)
     assert response.status_code == 201, response.text
     statement_id = response.json()["id"]
 

@@ -8,7 +8,7 @@ import pytest
 import requests
 from jobs_support import account, home
 from jupyter_client.manager import KernelManager
-from labdeck_process import SERVICE_API, wait_for
+from labdeck_process import SERVICE_API
 from livy import LivySession, SessionKind
 from livy.models import SparkRuntimeError
 from spark_support import create_cluster, livy_session, run_statement, wait_state
@@ -123,28 +123,13 @@ def test_a_scala_session_runs_on_the_cluster_as_its_owner(labdeck, owner, cluste
         )
         assert hidden["output"]["data"]["text/plain"].endswith("List(true, true)"), hidden
         # a Python statement in the same session sees what Scala made
-        base = f"/clusters/{cid}/livy/sessions/{session_id}/statements"
         run_statement(
             labdeck, token, cid, session_id, 'spark.range(4).createOrReplaceTempView("four")'
         )
-        made = labdeck.service_json(
-            "POST",
-            base,
-            token,
-            201,
-            json={"code": "spark.table('four').count()", "kind": "pyspark"},
+        counted = run_statement(
+            labdeck, token, cid, session_id, "spark.table('four').count()", kind="pyspark"
         )
-        done = wait_for(
-            lambda: (
-                (s := labdeck.service_json("GET", f"{base}/{made['id']}", token))["state"]
-                == "available"
-                and s
-            ),
-            60,
-            0.2,
-            "the pyspark statement",
-        )
-        assert done["output"]["data"]["text/plain"] == "4"
+        assert counted["output"]["data"]["text/plain"] == "4"
     finally:
         labdeck.service("DELETE", f"/clusters/{cid}/livy/sessions/{session_id}", token=token)
 

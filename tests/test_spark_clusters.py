@@ -281,19 +281,7 @@ def test_a_sql_session_runs_sql_and_a_statement_may_name_its_kind(labdeck, owner
     assert answer["output"]["data"]["application/json"]["data"] == [[42]]
     # Livy 0.5+ shared sessions: a pyspark statement in a sql session
     base = f"/clusters/{cid}/livy/sessions/{session_id}/statements"
-    made = labdeck.service_json(
-        "POST", base, token, 201, json={"code": "print(6 * 7)", "kind": "pyspark"}
-    )
-    done = wait_for(
-        lambda: (
-            (s := labdeck.service_json("GET", f"{base}/{made['id']}", token))["state"]
-            == "available"
-            and s
-        ),
-        60,
-        0.2,
-        "the pyspark statement",
-    )
+    done = run_statement(labdeck, token, cid, session_id, "print(6 * 7)", kind="pyspark")
     assert done["output"]["data"]["text/plain"].strip() == "42"
     refused = labdeck.service("POST", base, token=token, json={"code": "1", "kind": "sparkr"})
     assert refused.status_code == 400 and "pyspark, sql" in refused.json()["msg"]
