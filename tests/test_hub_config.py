@@ -122,3 +122,23 @@ def test_the_slurm_example_config_sets_real_traits_with_valid_values(tmp_path, m
     }.items():
         unknown = set(c[section]) - set(cls.class_traits(config=True))
         assert not unknown, f"{section} has no configurable {sorted(unknown)}"
+
+
+def test_a_runtime_becomes_slurms_request_and_the_deadline_its_time_limit(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from labdeck.hub.slurm_spawner import LabdeckSlurmSpawner, queue_message
+    from labdeck.quota.profiles import Profile
+
+    spawner = LabdeckSlurmSpawner(config=configured(make_settings(tmp_path, backend="slurm")))
+    deadline = datetime.now(UTC) + timedelta(hours=2)
+    spawner.session_env = {"LABDECK_SESSION_DEADLINE": deadline.isoformat()}
+    spawner.apply_profile(Profile("gpu", "GPU", cpu_limit=3.5, mem_limit="6G", gpus=2))
+    assert (spawner.req_nprocs, spawner.req_memory, spawner.req_gres) == ("4", "6144M", "gpu:2")
+    assert spawner.req_runtime == "125"  # minutes: the deadline and a 5 minute margin
+    spawner.apply_profile(Profile("cpu", "CPU", cpu_limit=1))
+    assert (spawner.req_memory, spawner.req_gres) == ("", "")
+    assert queue_message("Priority", 3, "main") == (
+        "waiting behind jobs of higher priority, position 3 in partition main"
+    )
+    assert queue_message("Unheard", None, "") == "waiting (Unheard)"

@@ -63,6 +63,7 @@ class QuotaSpawnerMixin(Configurable):
         self.session_env: dict = {}
         self._stopping = False
         self._configured_start_timeout = self.start_timeout
+        self._configured_limits = (self.cpu_limit, self.mem_limit)
         self._progress: list[dict] = []
         self._progress_changed = asyncio.Event()
         # the spawn form lists the runtimes (a subclass's own form, if it sets one, wins)
@@ -71,10 +72,10 @@ class QuotaSpawnerMixin(Configurable):
 
     # -- what subclasses adapt ----------------------------------------------------------
     def apply_profile(self, profile: Profile) -> None:
-        """Turn the chosen profile into the wrapped spawner's requests (CPU, memory...)."""
-        self.cpu_limit = profile.cpu_limit
-        if profile.mem_limit:
-            self.mem_limit = profile.mem_limit
+        """Turn the chosen profile into the wrapped spawner's requests (CPU, memory...);
+        what the profile leaves out is the configured value, not the last session's."""
+        self.cpu_limit = profile.cpu_limit or self._configured_limits[0]
+        self.mem_limit = profile.mem_limit or self._configured_limits[1]
 
     async def launch_server(self):
         """Start the server with the wrapped spawner; returns its address."""

@@ -138,6 +138,7 @@ class LabdeckSlurmSpawner(QuotaSpawnerMixin, SystemAccountsMixin, SlurmSpawner):
         self.req_memory = f"{math.ceil(self.mem_limit / 2**20)}M" if self.mem_limit else ""
         self.req_gres = f"gpu:{profile.gpus}" if profile.gpus else ""
         deadline = self.session_env.get("LABDECK_SESSION_DEADLINE")
+        self.req_runtime = ""  # no deadline: the partition's own limit
         if deadline:
             when = datetime.fromisoformat(deadline)
             if when.tzinfo is None:  # the ledger keeps UTC
