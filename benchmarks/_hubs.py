@@ -110,8 +110,11 @@ def make_root(prefix: str) -> Path:
     return root
 
 
-def launch_labdeck_hub(workdir: Path, config: str = "", name: str = "labdeck") -> Hub:
-    """`labdeck up` on its defaults, plus `config` (an admin's override file)."""
+def launch_labdeck_hub(
+    workdir: Path, config: str = "", name: str = "labdeck", args: tuple[str, ...] = ()
+) -> Hub:
+    """`labdeck up` on its defaults, plus `config` (an admin's override file) and `args`
+    (more of its options, e.g. `--backend slurm`)."""
     port = free_port()
     state_dir = workdir / "state"
     config_d = state_dir / "jupyterhub_config.d"
@@ -119,7 +122,7 @@ def launch_labdeck_hub(workdir: Path, config: str = "", name: str = "labdeck") -
     prefix = f"c.SystemAccountsMixin.system_user_prefix = {ACCOUNT_PREFIX!r}\n"
     (config_d / "benchmark.py").write_text(prefix + config)
     cmd = [str(VENV_BIN / "labdeck"), "up", "--ip", "127.0.0.1", "--port", str(port)]
-    cmd += ["--state-dir", str(state_dir)]
+    cmd += ["--state-dir", str(state_dir), *args]
     log_path = workdir / "labdeck.log"
     process = launch(cmd, workdir, log_path)
     token_file = state_dir / "admin-token"
