@@ -12,8 +12,8 @@ c.SlurmSettings.extra_sbatch_args = ["--account=teaching", "--qos=normal"]
 # Labs on compute nodes listen on the node's address for the hub to reach them (on the
 # login node's own node, labdeck uses loopback); the hub's API must be reachable from
 # the nodes too.
-c.Spawner.ip = "0.0.0.0"
-c.JupyterHub.hub_ip = "0.0.0.0"
+c.Spawner.ip = "0.0.0.0"  # noqa: S104 - compute nodes: the hub reaches labs there
+c.JupyterHub.hub_ip = "0.0.0.0"  # noqa: S104 - labs on the nodes call the hub API
 c.JupyterHub.hub_connect_ip = os.environ.get("LABDECK_LOGIN_NODE", "login1.cluster")
 
 # A lab may wait this long in Slurm's queue before its start gives up.

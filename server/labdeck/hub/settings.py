@@ -19,6 +19,8 @@ SHARED_SECTIONS = (
     "GPUPool",
     "StorageMeter",
     "SlurmSettings",
+    # a backend's own settings (Spark on Slurm: its allocations' time limit)
+    "SlurmSparkBackend",
     *(capability.settings_section for capability in CAPABILITIES),
 )
 

@@ -1,15 +1,11 @@
-"""A Spark standalone cluster made of local JVMs from the pip `pyspark` distribution.
+"""A Spark standalone cluster made of local JVMs from the pip `pyspark` distribution
+(what it is made of, and why so: standalone.py), started through the supervisor in a
+cgroup of the cluster's.
 
-The pip package ships `bin/spark-class` but not the start-master/worker scripts, so the
-master and workers are started with spark-class directly: the master first (workers
-then register at once instead of retrying), everything bound to 127.0.0.1, the
-unauthenticated REST submission port off, the UIs behind labdeck's authenticated proxy
-and refusing everyone else (see ui_auth).
-
-No port is chosen ahead of time for another account to take first: the master and the
-workers bind ports of their own choosing (port 0). labdeck learns the master's from its
-log, keeps them once the kernel says they are the master's listening sockets, and
-checks that again before each request (the port of a master that died is anyone's).
+No port is chosen ahead of time for another account to take first: labdeck learns the
+master's from its log, keeps them once the kernel says they are the master's listening
+sockets, and checks that again before each request (the port of a master that died is
+anyone's).
 
 Files: the cluster's folder and its logs folder are the service's, which the owner's
 account may only pass through, so the account cannot swap a file the service opens for
@@ -20,53 +16,35 @@ with umask 077.
 
 import asyncio
 import http.client
-import json
-import os
-import re
 import secrets
-import urllib.request
-from pathlib import Path
 
 from ..cgroups import Cgroup, Limits
-from ..net import ForeignListener, listening_ports, require_listener
 from ..service.resources import Progress, StartFailed
 from ..supervisor import NotReady, ProcessRecord, Supervised
 from .backend import SparkBackend
 from .spec import ClusterSpec, spark_memory
-from .ui_auth import ui_conf, ui_headers
+from .standalone import (
+    LOG_TAIL_BYTES,
+    MASTER_START_TIMEOUT,
+    WORKERS_START_TIMEOUT,
+    StandaloneMaster,
+    account_file,
+    cluster_memory,
+    last_error,
+    master_args,
+    master_ports,
+    spark_class,
+    spark_environment,
+    worker_args,
+    write_settings,
+)
+from .standalone import spark_home as spark_home  # where other modules look for it
 
-MASTER_CLASS = "org.apache.spark.deploy.master.Master"
-WORKER_CLASS = "org.apache.spark.deploy.worker.Worker"
-# The master's and workers' own JVMs (their executors get the spec's memory).
-DAEMON_MEMORY = "512m"
-# Beyond a JVM's heap: metaspace, threads, buffers, and an executor's Python workers.
-JVM_OVERHEAD = 1 * 2**30
 # Threads count against a cgroup's process limit, and a JVM has a hundred or more.
 CLUSTER_PIDS = 8192
-MASTER_START_TIMEOUT = 60
-WORKERS_START_TIMEOUT = 90
-# How the master says which ports it bound (Spark's `Utils.startServiceOnPort`).
-MASTER_PORT_LINE = re.compile(r"started service '(sparkMaster|MasterUI)' on port (\d+)")
-LOG_TAIL_BYTES = 256 * 1024
-# spark-class with every file it makes private to the account (executors' output too).
-PRIVATE_FILES = 'umask 077 && exec "$@"'
 
 
-def spark_home() -> Path:
-    import pyspark
-
-    return Path(pyspark.__file__).parent
-
-
-def master_status(webui_url: str, headers: dict[str, str], timeout: float = 5) -> dict:
-    """The master's JSON view: workers, cores, memory, applications (headers: the
-    cluster's `ui_headers`, without which its UI refuses)."""
-    request = urllib.request.Request(webui_url + "/json/", headers=headers)  # noqa: S310
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-        return json.load(response)
-
-
-class LocalSparkBackend(SparkBackend):
+class LocalSparkBackend(StandaloneMaster, SparkBackend):
     """A master and workers as local processes, one work directory per cluster."""
 
     def __init__(self, *args, **kwargs):
@@ -108,89 +86,22 @@ class LocalSparkBackend(SparkBackend):
         spec = self.spec
         return Limits(
             cpu_cores=spec.cores + 1,
-            memory_bytes=spec.memory + (spec.workers + 1) * JVM_OVERHEAD,
+            memory_bytes=cluster_memory(spec),
             pids=CLUSTER_PIDS,
         )
 
-    @property
-    def master_url(self) -> str:
-        return f"spark://127.0.0.1:{self.master_port}"
-
-    @property
-    def webui_url(self) -> str:
-        return f"http://127.0.0.1:{self.webui_port}"
-
-    # -- the master's UI, asked of the master only ------------------------------------------
     def _master(self) -> Supervised | None:
         return next((p for p in self.processes if p.record.name == "master"), None)
 
-    def _check_webui(self) -> None:
-        """ForeignListener unless the master itself listens on the UI port."""
-        master = self._master()
-        if master is None or self.webui_port is None:
-            raise ForeignListener("this cluster has no master UI")
-        require_listener(master.pid, self.webui_port)
-
-    async def ui_access(self) -> tuple[str, dict[str, str]]:
-        await asyncio.to_thread(self._check_webui)
-        return self.webui_url, ui_headers(self.secret)
-
-    def _master_status(self, timeout: float = 5) -> dict:
-        """master_status, once the UI port is known to be the master's (blocking)."""
-        self._check_webui()
-        return master_status(self.webui_url, ui_headers(self.secret), timeout)
-
     # -- start ------------------------------------------------------------------------------
-    def _account_file(self, path: Path, text: str = "") -> None:
-        """A file of the owner's account, mode 0600, with text added (made by the
-        service, which must follow no link someone left there)."""
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
-        try:
-            os.fchmod(fd, 0o600)
-            if self.account is not None:
-                os.fchown(fd, self.account.uid, self.account.gid)
-            os.write(fd, text.encode())
-        finally:
-            os.close(fd)
-
-    def _write_properties(self) -> Path:
-        properties = {
-            "spark.master.rest.enabled": "false",
-            # every connection to the master, a worker or an executor must know the secret
-            "spark.authenticate": "true",
-            "spark.ui.reverseProxy": "true",
-            "spark.ui.reverseProxyUrl": self.ui_path,
-            "spark.ui.killEnabled": "false",
-            "spark.worker.cleanup.enabled": "true",
-            # the UIs answer only requests signed with the cluster's UI key
-            **ui_conf(self.secret),
-        }
-        path = self.work_dir / "spark-defaults.conf"
-        self._account_file(path, "".join(f"{k} {v}\n" for k, v in properties.items()))
-        return path
-
-    def _env(self) -> dict:
-        return dict(
-            SPARK_HOME=str(spark_home()),
-            SPARK_LOCAL_IP="127.0.0.1",
-            SPARK_LOG_DIR=str(self.work_dir / "logs"),
-            SPARK_WORKER_DIR=str(self.work_dir / "work"),
-            SPARK_NO_DAEMONIZE="1",
-            SPARK_DAEMON_MEMORY=DAEMON_MEMORY,
-            LABDECK_CLUSTER=self.resource_id,
-            # in the environment, which only its own account can read; never a command line
-            _SPARK_AUTH_SECRET=self.secret,
-        )
-
     async def _spawn(self, name: str, args: list[str]) -> None:
         log_path = self.work_dir / "logs" / f"{name}.log"
-        self._account_file(log_path)
-        spark_class = str(spark_home() / "bin" / "spark-class")
+        account_file(log_path, self.account)
         process = await self.supervisor.start(
             name,
-            ["/bin/sh", "-c", PRIVATE_FILES, "spark-class", spark_class, *args],
+            spark_class(args),
             log_path=log_path,
-            env=self._env(),
+            env=spark_environment(self.work_dir, self.resource_id, self.secret),
             cwd=self.work_dir,
             account=self.account,
             cgroup=self.cgroup,
@@ -208,33 +119,16 @@ class LocalSparkBackend(SparkBackend):
         self.make_private_dir(self.work_dir / "work")
         self.cgroup = self.supervisor.limit(f"cluster-{self.resource_id}", self.limits())
         self.secret = secrets.token_urlsafe(32)
-        properties = str(self._write_properties())
+        settings = write_settings(self.work_dir, self.account, self.ui_path, self.secret)
         total = spec.workers + 1
         progress("Starting the Spark master", 0, total)
-        await self._spawn(
-            "master",
-            [
-                MASTER_CLASS,
-                # ports of its own choosing, learnt from the master itself
-                *("--host", "127.0.0.1", "--port", "0", "--webui-port", "0"),
-                *("--properties-file", properties),
-            ],
-        )
+        await self._spawn("master", master_args(settings))
         progress("Starting the Spark master", 0, total)  # saves its process record
         await self._wait(lambda s: s.get("status") == "ALIVE", MASTER_START_TIMEOUT)
         progress(f"Starting {spec.workers} worker(s)", 1, total)  # saves its ports
         for index in range(spec.workers):
             await self._spawn(
-                f"worker-{index}",
-                [
-                    WORKER_CLASS,
-                    *("--host", "127.0.0.1", "--webui-port", "0"),
-                    *("--cores", str(spec.worker_cores)),
-                    *("--memory", spark_memory(spec.worker_memory)),
-                    *("--work-dir", str(self.work_dir / "work")),
-                    *("--properties-file", properties),
-                    self.master_url,
-                ],
+                f"worker-{index}", worker_args(spec, self.work_dir, settings, self.master_url)
             )
             progress(f"Starting {spec.workers} worker(s)", 1, total)
 
@@ -249,17 +143,10 @@ class LocalSparkBackend(SparkBackend):
         """Whether the master's RPC and UI ports are known: once its log has said which
         they are and the kernel agrees that the master listens on both."""
         master = self._master()
-        said: dict[str, int] = {}
-        for line in master.tail(LOG_TAIL_BYTES):
-            found = MASTER_PORT_LINE.search(line)
-            if found:
-                said[found[1]] = int(found[2])
-        if len(said) < 2:
+        ports = master_ports(master.pid, master.tail(LOG_TAIL_BYTES))
+        if ports is None:
             return False
-        own = {port for ip, port in listening_ports(master.pid) if ip == "127.0.0.1"}
-        if not set(said.values()) <= own:
-            return False
-        self.master_port, self.webui_port = said["sparkMaster"], said["MasterUI"]
+        self.master_port, self.webui_port = ports
         return True
 
     async def _wait(self, ready, timeout: float) -> None:
@@ -282,11 +169,8 @@ class LocalSparkBackend(SparkBackend):
 
     def _failure(self) -> str:
         """The last error line of the cluster's logs, for the user to read."""
-        for process in sorted(self.processes, key=lambda p: p.record.name):
-            lines = [ln for ln in process.tail(LOG_TAIL_BYTES) if "ERROR" in ln]
-            if lines:
-                return f"{process.record.name}: {lines[-1][-300:]}"
-        return "A Spark process exited; see the cluster's logs."
+        logs = sorted((p.record.name, p.tail(LOG_TAIL_BYTES)) for p in self.processes)
+        return last_error(logs) or "A Spark process exited; see the cluster's logs."
 
     # -- running and stopping ---------------------------------------------------------------
     async def poll(self) -> str | None:
@@ -296,14 +180,6 @@ class LocalSparkBackend(SparkBackend):
             limit = spark_memory(self.limits().memory_bytes)
             return f"The cluster ran out of memory (its limit is {limit}): ask for less."
         return "A Spark process of this cluster exited."
-
-    async def status(self) -> dict:
-        if self.webui_port is None:
-            return {}
-        try:
-            return await asyncio.to_thread(self._master_status)
-        except (OSError, ValueError):
-            return {}
 
     async def stop(self) -> None:
         """Stop workers, then the master; whatever does not stop in time is killed, and
