@@ -25,7 +25,6 @@ from pathlib import Path
 from ..service.resources import Progress, ResourceBackend, StartFailed
 from ..slurm import (
     JobDetails,
-    QueuedJob,
     Slurm,
     SlurmError,
     SlurmSettings,
@@ -60,11 +59,6 @@ SLURM_ENDINGS = {
 TIME_LIMIT_GRACE_SECONDS = 60
 SLURM_OUTPUT = ("slurm", "slurm.out")
 SIGNALS = frozenset(signal.Signals)
-
-
-def waiting_reason(queued: QueuedJob) -> str:
-    """A PENDING job's state_reason: "Waiting in Slurm's queue: Resources"."""
-    return "Waiting in Slurm's queue" + (f": {queued.reason}" if queued.reason else "")
 
 
 class SlurmJobBackend(ResourceBackend):
@@ -170,7 +164,7 @@ class SlurmJobBackend(ResourceBackend):
         while True:
             try:
                 queued = await self.slurm.queued(self.job_id)
-                reason = waiting_reason(queued) if queued and queued.waiting else None
+                reason = queued.waiting_reason if queued and queued.waiting else None
             except SlurmUnavailable as e:
                 queued, reason = None, f"Waiting for Slurm to answer: {e}"
             else:

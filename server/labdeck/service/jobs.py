@@ -89,6 +89,8 @@ class JobManager(ResourceManager):
         self.profile_time_changed = profile_time_changed
         self.quota_of = quota_of
         self._tasks: set[asyncio.Task] = set()
+        # called with each job that ended (what runs jobs for another feature cleans up)
+        self.end_listeners: list[Callable[[Resource], None]] = []
 
     # -- the kind's rules -----------------------------------------------------------------
     def ledger_profile(self, resource: Resource) -> str:
@@ -141,6 +143,8 @@ class JobManager(ResourceManager):
         self.gpus.release(
             [g for g in self.ledger_gpus(resource) if self.gpus.owner.get(g) == holder]
         )
+        for listener in self.end_listeners:
+            listener(resource)
 
     def resumable(self, resource: Resource) -> bool:
         # still in the GPU queue when the service stopped: it takes its place again

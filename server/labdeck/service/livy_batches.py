@@ -9,7 +9,8 @@ against the cluster's master; its stored spec carries labdeck's marker (type
 `livy_batches` gives it the integer id Livy's clients expect.
 
 Its Spark settings, the cluster's secret among them, are in a properties file of the
-owner's account (0600) in the cluster's folder of the service, never on a command line.
+owner's account (0600) in the cluster's folder of the service, never on a command line,
+removed when its job ends.
 Its Livy state is read from its job's: starting until the Spark application says its id
 in the log, running, then success (exit 0), dead (failed) or killed (stopped).
 """
@@ -69,6 +70,7 @@ class LivyBatches:
         self.clusters = clusters
         self.livy = livy
         self.jobs = jobs
+        jobs.end_listeners.append(self._job_ended)
 
     # -- queries ----------------------------------------------------------------------------
     def batches(self, cluster_id: str) -> list[tuple[LivyBatch, Resource]]:
@@ -152,6 +154,13 @@ class LivyBatches:
         batch.job_id = job.id
         self.clusters.touch(cluster.id)
         return batch, job
+
+    def _job_ended(self, job: Resource) -> None:
+        """A batch's settings (the cluster's secret) go as soon as its job ends."""
+        if job.spec.get("type") == SPARK_BATCH:
+            self._properties_path(job.spec["cluster_id"], job.spec["batch_id"]).unlink(
+                missing_ok=True
+            )
 
     def _properties_path(self, cluster_id: str, batch_id: int) -> Path:
         return self.clusters.work_root / cluster_id / "batches" / f"{batch_id}.conf"

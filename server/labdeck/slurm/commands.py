@@ -88,6 +88,11 @@ class QueuedJob:
     def ended(self) -> bool:
         return self.state in ENDED_STATES
 
+    @property
+    def waiting_reason(self) -> str:
+        """What a resource waiting for it says: "Waiting in Slurm's queue: Resources"."""
+        return "Waiting in Slurm's queue" + (f": {self.reason}" if self.reason else "")
+
 
 @dataclass(frozen=True)
 class JobDetails:
@@ -103,6 +108,11 @@ class JobDetails:
     @property
     def ended(self) -> bool:
         return self.state in ENDED_STATES
+
+    @property
+    def waiting_reason(self) -> str:
+        """What a resource waiting for it says: "Waiting in Slurm's queue: Resources"."""
+        return "Waiting in Slurm's queue" + (f": {self.reason}" if self.reason else "")
 
 
 def parse_scontrol(line: str) -> dict[str, str]:

@@ -49,7 +49,6 @@ from pathlib import Path
 
 from traitlets import Int
 
-from ..jobs.slurm import waiting_reason
 from ..quota.usage import human_duration
 from ..service.resources import Progress, StartFailed
 from ..slurm import Slurm, SlurmError, SlurmSettings, SlurmUnavailable, resource_options
@@ -272,7 +271,7 @@ class SlurmSparkBackend(StandaloneMaster, SparkBackend):
                     raise StartFailed(await self._ending())
                 if not queued.waiting:
                     return
-                reason = waiting_reason(queued)
+                reason = queued.waiting_reason
             if reason != shown:
                 progress("Waiting in Slurm's queue", 0, total, reason=reason)
                 shown = reason
