@@ -23,6 +23,7 @@ from labdeck_process import (
 )
 
 MEMORY = "512M"
+BRIEF_SECONDS = 12
 
 
 @pytest.fixture(scope="module")
@@ -34,9 +35,11 @@ c.RuntimeProfiles.profiles = [
     {{"name": "small", "display_name": "Small", "cpu_limit": 1, "mem_limit": "{MEMORY}"}},
     {{"name": "wide", "display_name": "Wide", "cpu_limit": {slurm.cpus},
       "mem_limit": "{MEMORY}"}},
+    {{"name": "brief", "display_name": "Brief", "cpu_limit": 1, "mem_limit": "{MEMORY}"}},
 ]
 c.QuotaPolicy.default_quota = {{"small": {{"session_seconds": 3600}},
-                               "wide": {{"session_seconds": 3600}}}}
+                               "wide": {{"session_seconds": 3600}},
+                               "brief": {{"session_seconds": {BRIEF_SECONDS}}}}}
 c.LabdeckSlurmSpawner.queue_poll_seconds = 0.5
 c.LabdeckSlurmSpawner.startup_poll_interval = 0.2
 """
@@ -88,6 +91,18 @@ def test_a_lab_runs_as_a_slurm_job_of_its_owner_within_the_quota(hub, slurm):
     assert lab_job(slurm, name)[1] in ("CANCELLED", "COMPLETED")
     (entry,) = ledger(hub, name)
     assert entry["ended"] is not None and entry["end_reason"] == "user"
+
+
+def test_labdecks_deadline_stops_a_lab_on_slurm(hub, slurm):
+    """The service stops the session at its limit through the hub's API: scancel."""
+    name, _ = user(hub)
+    hub.start_server(name, profile="brief")
+    job_id = lab_job(slurm, name)[0]
+    hub.wait_stopped(name, BRIEF_SECONDS + 30)
+    (entry,) = ledger(hub, name)
+    assert entry["end_reason"] == "session_limit", entry
+    wait_for(lambda: slurm.job(job_id)["JobState"] != "RUNNING", 30, 0.2, "the job to end")
+    assert slurm.job(job_id)["JobState"] in ("CANCELLED", "COMPLETED")
 
 
 def test_a_lab_waiting_in_slurms_queue_says_why_and_where(hub, slurm):
