@@ -197,9 +197,8 @@ def test_a_runner_killed_before_its_record_ends_with_slurms_word(hub, slurm, own
     assert done["state"] == "FAILED", done
     assert done["state_reason"] == "Killed by signal SIGKILL in Slurm.", done
     assert not (home(hub, name) / "labdeck" / "jobs" / done["id"] / "exit.json").exists()
-    # Slurm ends the rest of the job with its batch script (slurmd's sweep of the step's
-    # processes may come a moment after the job's state)
-    wait_for(lambda: not processes_running(script), 15, 0.1, "Slurm to end the script")
+    # the job dies with its runner, and Slurm ends the rest of the batch script's step
+    wait_for(lambda: not processes_running(script), 15, 0.1, "the script to end")
     assert slurm_job(slurm, done["id"])["JobState"] == "FAILED"
 
 

@@ -1,7 +1,6 @@
 """`labdeck up`: run a labdeck hub on embedded defaults and stop everything on exit."""
 
 import asyncio
-import ctypes
 import os
 import secrets
 import signal
@@ -19,7 +18,7 @@ from .hub.auth import has_password, set_password
 from .hub.settings import HubSettings
 from .net import free_port, port_is_free
 from .paths import StateDir, write_secret
-from .processes import pids_with_marker
+from .processes import die_with_parent, pids_with_marker
 from .supervisor import end_pids
 
 HUB_READY_TIMEOUT = 120
@@ -78,17 +77,13 @@ def make_settings(
     )
 
 
-PR_SET_PDEATHSIG = 1
-
-
 def _prepare_hub_process():
     # A shell that started us in the background may have set SIGINT to ignored;
     # the hub must get default handlers or its shutdown hangs.
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # If labdeck up itself is killed, the hub is told to shut down (and stops the rest).
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    die_with_parent(signal.SIGTERM)
 
 
 def start_hub(settings: HubSettings, log_level: str) -> subprocess.Popen:

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from ..metrics import METRICS_FILE_ENV
+from ..processes import die_with_parent
 from .gpu_metrics import VISIBLE_ENV, GpuMetrics, visible_devices
 
 SPEC_ENV = "LABDECK_JOB"
@@ -119,7 +120,14 @@ def run(spec: dict) -> int:
         argv = notebook_argv(spec, folder)
     try:
         os.chdir(spec["cwd"])
-        child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+        child = subprocess.Popen(
+            argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=env,
+            # a runner that is killed (by its memory limit, say) takes the job with it
+            preexec_fn=lambda: die_with_parent(signal.SIGKILL),
+        )
     except OSError as e:
         output.write(f"labdeck: the job could not start: {e}\n".encode())
         return record_exit(folder, 127, None)

@@ -237,20 +237,6 @@ class SlurmJobBackend(ResourceBackend):
         """scancel, then wait until Slurm says the job's processes are gone."""
         if self.over:
             return
-        job_ids = [self.job_id] if self.job_id else []
-        if not job_ids:
-            # stopped while submitting: whatever was submitted under its name
-            try:
-                job_ids = [job.job_id for job in await self.slurm.find(self.job_name)]
-            except SlurmError as e:
-                self.log.error("Job %s: cannot look for it in Slurm: %s", self.resource_id, e)
-        for job_id in job_ids:
-            try:
-                await self.slurm.cancel(job_id)
-                self.final = await self.slurm.wait_ended(job_id, self.settings.stop_timeout_seconds)
-            except (SlurmError, TimeoutError) as e:
-                # its Slurm time limit still ends it
-                self.log.error(
-                    "Job %s: Slurm job %s could not be stopped: %s", self.resource_id, job_id, e
-                )
+        final = await self.slurm.end(self.job_id, self.job_name, f"Job {self.resource_id}")
+        self.final = final or self.final
         self.over = True

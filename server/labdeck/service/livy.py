@@ -77,6 +77,23 @@ SPARK_PROPERTIES = {
 }
 
 
+def driver_settings(endpoint, spec) -> dict[str, str]:
+    """What every driver labdeck starts on a cluster gets (a Livy session's, a batch's):
+    its UI behind the cluster's proxy, loopback addresses, and executors that fit."""
+    return {
+        "spark.ui.reverseProxy": "true",
+        "spark.ui.reverseProxyUrl": endpoint.ui_path,
+        "spark.ui.killEnabled": "false",
+        "spark.driver.host": "127.0.0.1",
+        "spark.driver.bindAddress": "127.0.0.1",
+        "spark.authenticate": "true" if endpoint.secret else "false",
+        "spark.cores.max": str(spec.cores),
+        # executors must fit the workers, or the application waits for ever
+        "spark.executor.memory": spark_memory(spec.worker_memory),
+        "spark.executor.cores": str(spec.worker_cores),
+    }
+
+
 class LivyGateway:
     def __init__(self, platform: Platform, clusters: ClusterManager, work_root: Path):
         self.db, self.supervisor, self.log = platform.db, platform.supervisor, platform.log
@@ -232,19 +249,7 @@ class LivyGateway:
         ready = directory / "ready.json"
         endpoint = self.clusters.endpoint(cluster)
         spec = self.clusters.spec(cluster)
-        settings = {
-            "spark.ui.reverseProxy": "true",
-            "spark.ui.reverseProxyUrl": endpoint.ui_path,
-            "spark.ui.killEnabled": "false",
-            "spark.driver.host": "127.0.0.1",
-            "spark.driver.bindAddress": "127.0.0.1",
-            "spark.authenticate": "true" if endpoint.secret else "false",
-            "spark.cores.max": str(spec.cores),
-            # executors must fit the workers, or the application waits for ever
-            "spark.executor.memory": spark_memory(spec.worker_memory),
-            "spark.executor.cores": str(spec.worker_cores),
-            **settings,
-        }
+        settings = {**driver_settings(endpoint, spec), **settings}
         args = [
             sys.executable,
             "-m",

@@ -24,13 +24,12 @@ from pathlib import Path
 from sqlalchemy import select
 
 from ..spark.local import spark_home
-from ..spark.spec import spark_memory
 from ..spark.ui_auth import ui_conf
 from ..supervisor import Account
 from .clusters import ClusterManager
 from .errors import Conflict, NotFound, Refused
 from .jobs import COMPLETED_REASON, JobManager
-from .livy import LivyGateway
+from .livy import LivyGateway, driver_settings
 from .livy_batch_spec import BatchRequest, batch_request
 from .models import (
     FAILED,
@@ -171,18 +170,10 @@ class LivyBatches:
         endpoint = self.clusters.endpoint(cluster)
         spec = self.clusters.spec(cluster)
         settings = {
-            "spark.ui.reverseProxy": "true",
-            "spark.ui.reverseProxyUrl": endpoint.ui_path,
-            "spark.ui.killEnabled": "false",
+            **driver_settings(endpoint, spec),
             # the UI binds a port of its own choosing; the master's proxy is the way to it
             "spark.ui.port": "0",
             "spark.ui.showConsoleProgress": "false",  # a log, not a console
-            "spark.driver.host": "127.0.0.1",
-            "spark.driver.bindAddress": "127.0.0.1",
-            "spark.cores.max": str(spec.cores),
-            # executors must fit the workers, or the application waits for ever
-            "spark.executor.memory": spark_memory(spec.worker_memory),
-            "spark.executor.cores": str(spec.worker_cores),
             # the driver and executors run this interpreter: same version, same packages
             "spark.pyspark.python": sys.executable,
             "spark.pyspark.driver.python": sys.executable,

@@ -356,6 +356,25 @@ class Slurm:
                 raise TimeoutError(f"Slurm job {job_id} is still {queued.state}")
             await asyncio.sleep(interval)
 
+    async def end(self, job_id: str | None, name: str, log_as: str) -> JobDetails | None:
+        """scancel a job, or (its id never learnt: stopped while submitting) whatever was
+        submitted under its name, and wait until Slurm says it is over; the details of the
+        last one. Failures are logged as `log_as` (its time limit still ends it)."""
+        job_ids = [job_id] if job_id else []
+        if not job_ids:
+            try:
+                job_ids = [job.job_id for job in await self.find(name)]
+            except SlurmError as e:
+                self.log.error("%s: cannot look for it in Slurm: %s", log_as, e)
+        final = None
+        for one in job_ids:
+            try:
+                await self.cancel(one)
+                final = await self.wait_ended(one, self.settings.stop_timeout_seconds)
+            except (SlurmError, TimeoutError) as e:
+                self.log.error("%s: Slurm job %s could not be stopped: %s", log_as, one, e)
+        return final
+
     async def ping(self) -> str:
         """What `scontrol ping` says of the controller; SlurmUnavailable unless it is UP."""
         code, out, err = await self.run("scontrol", "ping")

@@ -380,25 +380,7 @@ class SlurmSparkBackend(StandaloneMaster, SparkBackend):
     async def stop(self) -> None:
         """scancel, wait until Slurm says the allocation is over, then until none of the
         cluster's processes is left here."""
-        job_ids = [self.job_id] if self.job_id else []
-        if not job_ids:
-            # stopped while submitting: whatever was submitted under its name
-            try:
-                job_ids = [job.job_id for job in await self.slurm.find(self.job_name)]
-            except SlurmError as e:
-                self.log.error("Cluster %s: cannot look for it in Slurm: %s", self.resource_id, e)
-        for job_id in job_ids:
-            try:
-                await self.slurm.cancel(job_id)
-                await self.slurm.wait_ended(job_id, self.settings.stop_timeout_seconds)
-            except (SlurmError, TimeoutError) as e:
-                # its Slurm time limit still ends it
-                self.log.error(
-                    "Cluster %s: Slurm job %s could not be stopped: %s",
-                    self.resource_id,
-                    job_id,
-                    e,
-                )
+        await self.slurm.end(self.job_id, self.job_name, f"Cluster {self.resource_id}")
         if self.uid is None:
             return
         # Slurm kills what it tracks of the job; anything of the cluster that escaped it
