@@ -14,7 +14,6 @@ it runs once Slurm runs it. Its end is the runner's exit record, or Slurm's word
 the runner could not write one (time limit, node failure, a launch that failed).
 """
 
-import asyncio
 import json
 import shlex
 import signal
@@ -160,21 +159,10 @@ class SlurmJobBackend(ResourceBackend):
 
     async def wait_running(self, progress: Progress) -> None:
         """Until Slurm runs the job (or it has ended already), saying why it waits."""
-        shown = None
-        while True:
-            try:
-                queued = await self.slurm.queued(self.job_id)
-                reason = queued.waiting_reason if queued and queued.waiting else None
-            except SlurmUnavailable as e:
-                queued, reason = None, f"Waiting for Slurm to answer: {e}"
-            else:
-                if queued is None or not queued.waiting:
-                    progress("Starting", 1, 1, reason=None)
-                    return
-            if reason != shown:
-                progress("Waiting in Slurm's queue", 0, 1, reason=reason)
-                shown = reason
-            await asyncio.sleep(self.settings.poll_interval_seconds)
+        await self.slurm.wait_started(
+            self.job_id, lambda reason: progress("Waiting in Slurm's queue", 0, 1, reason=reason)
+        )
+        progress("Starting", 1, 1, reason=None)
 
     # -- watching -------------------------------------------------------------------------------
     async def poll(self) -> str | None:

@@ -13,7 +13,7 @@ import logging
 import math
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -355,6 +355,25 @@ class Slurm:
             if asyncio.get_running_loop().time() > deadline:
                 raise TimeoutError(f"Slurm job {job_id} is still {queued.state}")
             await asyncio.sleep(interval)
+
+    async def wait_started(self, job_id: str, report: Callable[[str], None]) -> QueuedJob | None:
+        """Until Slurm runs the job (or it ended), calling report(why it waits) each time
+        that changes: "Waiting in Slurm's queue: Resources", or that Slurm does not
+        answer. The job as squeue last listed it; None once Slurm forgot it."""
+        shown = None
+        while True:
+            try:
+                queued = await self.queued(job_id)
+            except SlurmUnavailable as e:
+                reason = f"Waiting for Slurm to answer: {e}"
+            else:
+                if queued is None or not queued.waiting:
+                    return queued
+                reason = queued.waiting_reason
+            if reason != shown:
+                report(reason)
+                shown = reason
+            await asyncio.sleep(self.settings.poll_interval_seconds)
 
     async def end(self, job_id: str | None, name: str, log_as: str) -> JobDetails | None:
         """scancel a job, or (its id never learnt: stopped while submitting) whatever was

@@ -260,22 +260,12 @@ class SlurmSparkBackend(StandaloneMaster, SparkBackend):
 
     async def _wait_allocated(self, progress: Progress, total: int) -> None:
         """Until Slurm runs the allocation, saying why it waits (StartFailed if it ends)."""
-        shown = None
-        while True:
-            try:
-                queued = await self.slurm.queued(self.job_id)
-            except SlurmUnavailable as e:
-                reason = f"Waiting for Slurm to answer: {e}"
-            else:
-                if queued is None or queued.ended:
-                    raise StartFailed(await self._ending())
-                if not queued.waiting:
-                    return
-                reason = queued.waiting_reason
-            if reason != shown:
-                progress("Waiting in Slurm's queue", 0, total, reason=reason)
-                shown = reason
-            await asyncio.sleep(self.settings.poll_interval_seconds)
+        queued = await self.slurm.wait_started(
+            self.job_id,
+            lambda reason: progress("Waiting in Slurm's queue", 0, total, reason=reason),
+        )
+        if queued is None or queued.ended:
+            raise StartFailed(await self._ending())
 
     async def _wait(self, ready, timeout: float) -> None:
         """Until ready(the master's status) (StartFailed if the allocation or the master
