@@ -1,8 +1,8 @@
 """Database tables of the service. Every change comes with an Alembic migration."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, String
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -168,3 +168,36 @@ class LivyBatch(Base):
     # the Spark application's id once its log says it; "" once it ended without one
     app_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TimeGrant(Base):
+    """Extra time on a runtime profile for one budget day: an admin's one-off grant
+    ("two more hours today"), recorded with who granted it and why."""
+
+    __tablename__ = "time_grants"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    user: Mapped[str] = mapped_column(String(255), index=True)
+    profile: Mapped[str] = mapped_column(String(64))
+    seconds: Mapped[int] = mapped_column()
+    # the budget day it adds to, as a calendar date in the quota policy's time zone
+    day: Mapped[date] = mapped_column(Date, index=True)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    granted_by: Mapped[str] = mapped_column(String(255))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Course(Base):
+    """A course: a hub group of the same name plus a shared folder, with its roles."""
+
+    __tablename__ = "courses"
+
+    group: Mapped[str] = mapped_column(String(255), primary_key=True)
+    instructors: Mapped[list] = mapped_column(JSON, default=list)
+    students: Mapped[list] = mapped_column(JSON, default=list)
+    # a git repository instructors hand out with nbgitpuller links, if any
+    repository: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    branch: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(255), default="")
