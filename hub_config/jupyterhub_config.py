@@ -1,6 +1,8 @@
 # labdeck's JupyterHub configuration.
 #
-# `labdeck up` runs the hub with this file. It only sets values, through the small
+# `labdeck up` runs the hub with this file (with labdeck's JupyterHub, labdeck.hub.app:
+# it loads the admin token and stops labs before the service; plain `jupyterhub -f` runs
+# it too, without the admin token). It only sets values, through the small
 # functions in labdeck.hub.configurer, from settings `labdeck up` passes in the
 # environment (state dir, ports, admin name, GPUs). To change anything, put a *.py file
 # in <state-dir>/jupyterhub_config.d/: those are loaded last and win. For example:

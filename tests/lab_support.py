@@ -24,7 +24,8 @@ def run_in_kernel(labdeck, name: str, token: str, code: str) -> str:
     assert response.status_code == 201, response.text
     kernel = response.json()["id"]
     try:
-        ws = _connect(labdeck, f"{base}/{kernel}/channels", token)
+        # a client session of its own, as JupyterLab opens the channels
+        ws = _connect(labdeck, f"{base}/{kernel}/channels?session_id={uuid.uuid4().hex}", token)
         try:
             return _execute(ws, code)
         finally:

@@ -1,5 +1,6 @@
 """Run a real `labdeck up` for tests and talk to it the way a client would."""
 
+import grp
 import itertools
 import os
 import pwd
@@ -35,6 +36,10 @@ def remove_accounts(prefix: str = ACCOUNT_PREFIX) -> None:
     for account in pwd.getpwall():
         if account.pw_name.startswith(prefix):
             subprocess.run(["userdel", account.pw_name], check=False, capture_output=True)
+    # and the groups of courses left behind
+    for group in grp.getgrall():
+        if group.gr_name.startswith(prefix):
+            subprocess.run(["groupdel", group.gr_name], check=False, capture_output=True)
 
 
 def remove_tree(path: Path) -> None:
@@ -137,12 +142,15 @@ class Labdeck:
     def _ready(self) -> bool:
         if self.proc.poll() is not None:
             raise RuntimeError(f"labdeck up exited with {self.proc.returncode}:\n{self.log()}")
+        # `labdeck up` announces itself once the hub is routed: asking the public URL
+        # earlier would only fill the proxy's log with 404s
+        if "labdeck is running" not in self.log():
+            return False
         try:
             response = requests.get(self.url + "/hub/api/", timeout=2)
         except requests.ConnectionError:
             return False
-        # the announcement is printed right after the hub answers; wait for it too
-        return response.status_code == 200 and "labdeck is running" in self.log()
+        return response.status_code == 200
 
     def stop(self, sig=signal.SIGINT, timeout: float = 90) -> int:
         if self.proc.poll() is None:

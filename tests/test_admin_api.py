@@ -120,6 +120,7 @@ def test_usage_report_as_csv(labdeck, used_class):
         "seconds",
         "gpu_seconds",
         "core_seconds",
+        "granted_seconds",
     }
 
 

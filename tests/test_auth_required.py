@@ -9,6 +9,7 @@ import re
 import pytest
 from labdeck.service.app import LabdeckService
 from labdeck.service.handlers import page_handlers
+from labdeck.service.handlers.prometheus import default_handlers as metrics_handlers
 
 VERBS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 PUBLIC_PAGES = {"oauth_callback"}  # completes the login itself: cannot require one
@@ -43,6 +44,18 @@ def test_service_pages_require_login(labdeck):
         response = labdeck.request("GET", f"/services/labdeck/{_fill(template)}", token=None)
         assert response.status_code == 302, template
         assert "/hub/api/oauth2/authorize" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("template", [template for template, _ in metrics_handlers])
+def test_metrics_are_for_admins_and_the_metrics_scope(labdeck, new_user, template):
+    path = f"/services/labdeck/{template}"
+    for token in (None, "forged-token"):
+        response = labdeck.request("GET", path, token=token)
+        assert response.status_code == 401, response.text
+        assert set(response.json()) == {"error", "message"}
+    _, user_token = new_user("metrics")
+    assert labdeck.request("GET", path, token=user_token).status_code == 403
+    assert labdeck.request("GET", path).status_code == 200
 
 
 @pytest.fixture(scope="module")

@@ -58,13 +58,19 @@ def test_choose_gpu_on_the_spawn_page_and_see_the_countdown_and_warnings(labdeck
 def test_a_refusal_is_explained_on_the_spawn_page(labdeck, browser):
     name = "nobudget"
     labdeck.create_user(name)
-    labdeck.set_quota(name, {"cpu": {"daily_seconds": 0}})
+    labdeck.set_quota(name, {"cpu": {"daily_seconds": 0}, "gpu": {"daily_seconds": 0}})
     set_password(labdeck, name, "no-budget-pw")
     page = new_page(browser)
     try:
         log_in(page, labdeck, name, "no-budget-pw")
-        start_from_spawn_page(page, labdeck, name, "cpu")
-        expect(page.get_by_text("CPU time used up for today")).to_be_visible()
+        # the form says so before anything starts: every runtime is used up
+        page.wait_for_url("**/hub/spawn**")
+        expect(page.locator("[data-testid=labdeck-all-used-up]")).to_be_visible()
+        expect(page.locator("input[name=profile][value=cpu]")).to_be_disabled()
+        # starting anyway (the default runtime) is refused, with the reason
+        start_from_spawn_page(page, labdeck, name)
+        refusal = page.locator(".spawn-error-msg")
+        expect(refusal).to_contain_text("CPU time used up for today")
         assert not labdeck.hub_api("GET", f"/users/{name}")["servers"]
     finally:
         page.close()
@@ -93,6 +99,13 @@ def test_admin_reads_the_usage_report_grants_time_and_downloads_csv(labdeck, bro
     labdeck.start_server(student)
     labdeck.stop_server(student)
     password = (labdeck.state_dir / "admin-password").read_text().strip()
+    # the admin's own hour granted for today shows beside their CPU time
+    own = labdeck.service_json(
+        "POST",
+        "/admin/users/admin/grants",
+        expect=201,
+        json={"profile": "cpu", "seconds": 3600, "note": "demo"},
+    )
     page = new_page(browser)
     try:
         log_in(page, labdeck, "admin", password)
@@ -100,19 +113,35 @@ def test_admin_reads_the_usage_report_grants_time_and_downloads_csv(labdeck, bro
         wait_for_lab(page, "admin")
         open_sidebar(page)
         expect(page.locator("[data-testid=labdeck-admin-badge]")).to_be_visible()
+        expect(page.locator("[data-testid=labdeck-usage-cpu]")).to_contain_text(
+            "+1 h granted today"
+        )
         page.locator("[data-testid=labdeck-open-usage-report]").click()
         report = page.locator("[data-testid=labdeck-usage-report]")
         expect(report.locator("[data-testid=labdeck-usage-table]")).to_contain_text(student)
         expect(report.locator("[data-testid=labdeck-usage-chart] canvas").first).to_be_visible()
         page.screenshot(path=str(SCREENSHOTS / "usage-report.png"))
 
+        # a one-off grant for today (the default), with a note
         page.fill("[data-testid=labdeck-grant-user]", student)
         page.select_option("[data-testid=labdeck-grant-profile]", "gpu")
         page.fill("[data-testid=labdeck-grant-hours]", "2")
+        page.fill("[data-testid=labdeck-grant-note]", "exam week")
         page.click("[data-testid=labdeck-grant-submit]")
-        expect(page.locator("[data-testid=labdeck-grant-result]")).to_have_attribute(
-            "data-outcome", "ok"
+        result = page.locator("[data-testid=labdeck-grant-result]")
+        expect(result).to_contain_text(f"{student} has 2 h more of GPU today")
+        (given,) = labdeck.service("GET", f"/admin/users/{student}/grants").json()
+        assert (given["seconds"], given["note"], given["granted_by"]) == (
+            7200,
+            "exam week",
+            "admin",
         )
+        quota = labdeck.service("GET", f"/admin/users/{student}/quota").json()
+        assert quota["gpu"]["daily_seconds"] == 4 * 3600
+        # every day: the permanent override
+        page.select_option("[data-testid=labdeck-grant-scope]", "daily")
+        page.click("[data-testid=labdeck-grant-submit]")
+        expect(result).to_contain_text("per day (was 4 h)")
         quota = labdeck.service("GET", f"/admin/users/{student}/quota").json()
         assert quota["gpu"]["daily_seconds"] == 6 * 3600
 
@@ -122,4 +151,5 @@ def test_admin_reads_the_usage_report_grants_time_and_downloads_csv(labdeck, bro
         assert student in {row["user"] for row in rows}
     finally:
         page.close()
+        labdeck.service("DELETE", f"/admin/users/admin/grants/{own['id']}")
     labdeck.stop_server("admin")

@@ -54,9 +54,11 @@ def test_state_lives_in_the_state_dir(tmp_path):
 
 
 def test_admin_token_file_becomes_an_admin_user_token(tmp_path):
-    (tmp_path / "admin-token").write_text("s3cret\n")
     c = configured(make_settings(tmp_path, admin="teacher"))
-    assert c.JupyterHub.api_tokens == {"s3cret": "teacher"}
+    # labdeck's hub loads it as the admin's token (JupyterHub.api_tokens is deprecated)
+    assert "api_tokens" not in c.JupyterHub
+    assert c.LabdeckHub.admin_token_file == str(tmp_path / "admin-token")
+    assert c.LabdeckHub.admin_token_user == "teacher"
     assert c.Authenticator.admin_users == {"teacher"}
 
 

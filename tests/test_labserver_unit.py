@@ -83,3 +83,21 @@ async def test_refuses_requests_without_credentials(jp_fetch):
     with pytest.raises(HTTPClientError) as error:
         await jp_fetch("labdeck", "api", "v1", "me", headers={"Authorization": ""})
     assert error.value.code == 403
+
+
+async def test_says_the_control_plane_is_restarting_while_the_service_is_down(
+    jp_fetch, jp_serverapp
+):
+    extension = jp_serverapp.extension_manager.extension_apps["labdeck"].pop()
+    extension.service_url = f"http://127.0.0.1:{free_port()}/services/labdeck/"  # nothing there
+    with pytest.raises(HTTPClientError) as error:
+        await jp_fetch("labdeck", "api", "v1", "me")
+    response = error.value.response
+    assert error.value.code == 503
+    assert response.headers["Content-Type"] == "application/json"
+    assert int(response.headers["Retry-After"]) > 0
+    assert json.loads(response.body) == {
+        "error": "service_restarting",
+        "message": "labdeck's control plane is restarting. This page retries on its own; "
+        "your lab and files are not affected.",
+    }

@@ -37,7 +37,8 @@ def test_a_hub_restart_in_the_middle_of_a_session_keeps_its_usage(fresh):
     entry = ledger(second, "eve")[0]
     assert entry["end_reason"] == "hub_shutdown"
     ran = datetime.fromisoformat(entry["ended"]).timestamp() - started.timestamp()
-    assert 3 <= ran <= stopped_at - started.timestamp() + 1
+    # recorded as the hub stopped the lab, before the service (a few seconds at most)
+    assert 3 <= ran <= stopped_at - started.timestamp() + 10
     usage = second.service("GET", "/me", token=token).json()["usage"]["cpu"]
     assert usage["used_seconds"] >= 3
 

@@ -154,7 +154,13 @@ def test_me_reports_quota_usage_session_and_storage(labdeck, new_user):
     assert data["quota"]["gpu"] == {"session_seconds": 14400, "daily_seconds": 14400}
     assert data["session"]["profile"] == "gpu" and len(data["session"]["gpus"]) == 1
     assert data["session"]["deadline_reason"] == "session_limit"
-    assert set(data["usage"]["gpu"]) == {"used_seconds", "remaining_seconds", "resets_at"}
+    assert set(data["usage"]["gpu"]) == {
+        "used_seconds",
+        "remaining_seconds",
+        "resets_at",
+        "granted_seconds",
+    }
+    assert data["usage"]["gpu"]["granted_seconds"] == 0
     assert data["storage"]["limit_bytes"] == 15 * 10**9
     assert data["warn_before_seconds"] == [900, 300]
     labdeck.stop_server(name)

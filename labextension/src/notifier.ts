@@ -70,10 +70,7 @@ export class DeadlineNotifier {
       options.countdown ??
       (() => sessionCountdown(options.model.data as IMe | null));
     this._notify = options.notify ?? DeadlineNotifier.defaultNotify;
-    this._storage =
-      options.storage === undefined
-        ? Private.sessionStorage()
-        : options.storage;
+    this._memory = new NoticeMemory(options.storage);
     this._now = options.now ?? Date.now;
     this._periodMs = options.periodMs ?? 1000;
     this._model.changed.connect(this._onModelChanged, this);
@@ -169,6 +166,37 @@ export class DeadlineNotifier {
   }
 
   private _has(key: string): boolean {
+    return this._memory.has(key);
+  }
+
+  private _set(key: string, value: boolean): void {
+    this._memory.set(key, value);
+  }
+
+  private _countdown: () => ICountdown | null;
+  private _isDisposed = false;
+  private _memory: NoticeMemory;
+  private _model: DeadlineNotifier.IModel;
+  private _notify: DeadlineNotifier.INotify;
+  private _now: () => number;
+  private _periodMs: number;
+  private _timer: ReturnType<typeof setInterval> | null = null;
+}
+
+/** Where notices are remembered: sessionStorage, falling back to memory. */
+type NoticeStorage = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
+
+/**
+ * Which notices were given, kept in `sessionStorage` (so a page reload does
+ * not repeat them) and in memory when storage is missing or denied.
+ */
+export class NoticeMemory {
+  /** `undefined`: the page's sessionStorage; `null`: memory only. */
+  constructor(storage?: NoticeStorage | null) {
+    this._storage = storage === undefined ? Private.sessionStorage() : storage;
+  }
+
+  has(key: string): boolean {
     if (this._storage) {
       try {
         return this._storage.getItem(key) !== null;
@@ -179,7 +207,7 @@ export class DeadlineNotifier {
     return this._memory.has(key);
   }
 
-  private _set(key: string, value: boolean): void {
+  set(key: string, value: boolean): void {
     if (value) {
       this._memory.add(key);
     } else {
@@ -198,15 +226,71 @@ export class DeadlineNotifier {
     }
   }
 
-  private _countdown: () => ICountdown | null;
-  private _isDisposed = false;
   private _memory = new Set<string>();
+  private _storage: NoticeStorage | null;
+}
+
+/**
+ * Shows the control plane's idle warning (`me.session.idle.warning`) as a
+ * notification, once per warning: a new one, given after the session was
+ * used again, shows again. The sentence is the service's ("No activity for
+ * 55 min; this session stops in 5 min unless you use it.").
+ */
+export class IdleNotifier {
+  constructor(options: IdleNotifier.IOptions) {
+    this._model = options.model;
+    this._notify = options.notify ?? DeadlineNotifier.defaultNotify;
+    this._memory = new NoticeMemory(options.storage);
+    this._model.changed.connect(this.check, this);
+    this.check();
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  dispose(): void {
+    if (!this._isDisposed) {
+      this._isDisposed = true;
+      this._model.changed.disconnect(this.check, this);
+    }
+  }
+
+  /** Notify of the current warning unless it was shown (the model calls it). */
+  check(): void {
+    const session = (this._model.data as IMe | null)?.session;
+    const warning = session?.idle?.warning;
+    if (this._isDisposed || !session || !warning) {
+      return;
+    }
+    const key = idleWarningKey(session);
+    if (!this._memory.has(key)) {
+      this._memory.set(key, true);
+      this._notify.warning(warning);
+    }
+  }
+
+  private _isDisposed = false;
+  private _memory: NoticeMemory;
   private _model: DeadlineNotifier.IModel;
   private _notify: DeadlineNotifier.INotify;
-  private _now: () => number;
-  private _periodMs: number;
-  private _storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | null;
-  private _timer: ReturnType<typeof setInterval> | null = null;
+}
+
+/** Statics of {@link IdleNotifier}. */
+export namespace IdleNotifier {
+  export interface IOptions {
+    /** The labdeck model (`me`). */
+    model: DeadlineNotifier.IModel;
+    notify?: DeadlineNotifier.INotify;
+    /** Where shown warnings are kept; `null` for memory only. */
+    storage?: NoticeStorage | null;
+  }
+}
+
+/** One idle warning: its session and when it was given (or what it stops at). */
+export function idleWarningKey(session: ISessionInfo): string {
+  const idle = session.idle;
+  return `labdeck:idle-warning:${session.id}:${idle?.warned_at ?? idle?.stops_at}`;
 }
 
 /** Statics of {@link DeadlineNotifier}. */

@@ -2,8 +2,17 @@ import { IDisposable } from '@lumino/disposable';
 import { IPoll, Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { asRequestError, LabdeckRequestError } from './request';
+import { asRequestError, isRestarting, LabdeckRequestError } from './request';
 import { MAX_BACKOFF_SECONDS } from './tokens';
+
+/**
+ * While labdeck's service restarts (about 10 s after a crash) polls retry
+ * from its `Retry-After` (or this, in seconds), backing off up to
+ * {@link RESTART_MAX_BACKOFF_SECONDS}: soon enough to clear the message
+ * shortly after it is back.
+ */
+export const RESTART_RETRY_SECONDS = 3;
+export const RESTART_MAX_BACKOFF_SECONDS = 15;
 
 /**
  * Data the lab reads from a labdeck API and keeps fresh: the latest
@@ -110,7 +119,11 @@ export abstract class PolledModel<T> implements IDisposable {
     try {
       await this._fetch();
     } catch {
-      // Already in `error`; the poll keeps its own backoff.
+      // Already in `error`; the poll keeps its own backoff, but comes back
+      // soon to a service that is only restarting.
+      if (isRestarting(this._error)) {
+        this._retrySoon();
+      }
       return;
     }
     if (this._started && !this._isDisposed) {
@@ -199,6 +212,18 @@ export abstract class PolledModel<T> implements IDisposable {
       this._plan();
     } catch (reason) {
       this._error = asRequestError(reason);
+      if (isRestarting(this._error) && !this._isDisposed) {
+        // read by the poll when it plans the retry of this failure; the next
+        // success puts the usual frequency back (`_plan`)
+        const max = 1000 * RESTART_MAX_BACKOFF_SECONDS;
+        const retryAfter =
+          this._error.retryAfterSeconds ?? RESTART_RETRY_SECONDS;
+        this._poll.frequency = {
+          backoff: true,
+          interval: Math.min(max, 1000 * retryAfter),
+          max
+        };
+      }
       throw this._error;
     }
   }
@@ -222,6 +247,18 @@ export abstract class PolledModel<T> implements IDisposable {
       planned.timestamp + planned.interval > Date.now() + interval
     ) {
       void this._poll.schedule({ interval, phase: planned.phase });
+    }
+  }
+
+  /** Bring the planned poll forward to the restart retry period, if later. */
+  private _retrySoon(): void {
+    if (!this._started || this._isDisposed) {
+      return;
+    }
+    const interval = this._poll.frequency.interval;
+    const planned = this._poll.state;
+    if (planned.timestamp + planned.interval > Date.now() + interval) {
+      void this._poll.schedule({ interval, phase: 'rejected' });
     }
   }
 

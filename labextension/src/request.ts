@@ -15,15 +15,33 @@ export class LabdeckRequestError extends Error {
    * @param status - HTTP status, `0` when the server could not be reached.
    * @param code - The server's machine code (`error` field), or a local one:
    *   `network_error`, `invalid_response`, `http_<status>`.
+   * @param retryAfterSeconds - When the server said to try again (its
+   *   `Retry-After` header), or `null`.
    */
   constructor(
     message: string,
     readonly status: number,
-    readonly code: string
+    readonly code: string,
+    readonly retryAfterSeconds: number | null = null
   ) {
     super(message);
     this.name = 'LabdeckRequestError';
   }
+}
+
+/** Code of the answer while labdeck's service is down (it restarts by itself). */
+export const SERVICE_RESTARTING = 'service_restarting';
+
+/** What the lab says while labdeck's service restarts. */
+export const RESTARTING_MESSAGE =
+  "labdeck's control plane is restarting. This page retries on its own; " +
+  'your lab and files are not affected.';
+
+/** Whether an error only means labdeck's service is restarting (retry soon). */
+export function isRestarting(error: unknown): error is LabdeckRequestError {
+  return (
+    error instanceof LabdeckRequestError && error.code === SERVICE_RESTARTING
+  );
 }
 
 /** Where a request goes, and with which credentials. */
@@ -82,13 +100,29 @@ export async function requestAPIResponse(
 
   if (!response.ok && !anyStatus) {
     const body = Private.errorBody(Private.parse(await response.text()));
+    const retryAfter = Private.retryAfter(response.headers.get('Retry-After'));
+    if (
+      body.error === SERVICE_RESTARTING ||
+      (Private.GATEWAY_STATUSES.has(response.status) &&
+        body.message === undefined)
+    ) {
+      // labdeck's answer while its service is down, or a gateway's page (the
+      // hub's HTML "503") in its place: the same passing state either way
+      throw new LabdeckRequestError(
+        RESTARTING_MESSAGE,
+        response.status,
+        SERVICE_RESTARTING,
+        retryAfter
+      );
+    }
     const fallback = `The labdeck server answered ${response.status}${
       response.statusText ? ` ${response.statusText}` : ''
     }.`;
     throw new LabdeckRequestError(
       body.message ?? fallback,
       response.status,
-      body.error ?? `http_${response.status}`
+      body.error ?? `http_${response.status}`,
+      retryAfter
     );
   }
   return response;
@@ -128,6 +162,22 @@ export async function requestAPI<T>(
 namespace Private {
   /** Marker of a body that is not JSON. */
   export const NOT_JSON = Symbol('not JSON');
+
+  /** Statuses of a proxy whose upstream is down or starting. */
+  export const GATEWAY_STATUSES = new Set([502, 503, 504]);
+
+  /** Seconds of a `Retry-After` header (a number of seconds or a date). */
+  export function retryAfter(header: string | null): number | null {
+    if (header === null || header.trim() === '') {
+      return null;
+    }
+    const seconds = Number(header);
+    if (Number.isFinite(seconds)) {
+      return Math.max(0, seconds);
+    }
+    const at = Date.parse(header);
+    return Number.isNaN(at) ? null : Math.max(0, (at - Date.now()) / 1000);
+  }
 
   /** Decode a JSON text; `undefined` when empty, `NOT_JSON` when invalid. */
   export function parse(text: string): unknown {

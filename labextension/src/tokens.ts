@@ -164,6 +164,26 @@ export interface IProfileUsage {
   remaining_seconds: number | null;
   /** When used time starts to come back (ISO 8601), `null` if nothing to renew. */
   resets_at: string | null;
+  /** Seconds an admin granted for today only (counted in `remaining_seconds`). */
+  granted_seconds?: number;
+}
+
+/** An admin's one-off grant of time for today, as `me.grants_today` lists it. */
+export interface IGrantToday {
+  profile: string;
+  seconds: number;
+  note: string;
+  granted_by: string;
+}
+
+/** A one-off time grant (`admin/users/<name>/grants`). */
+export interface ITimeGrant extends IGrantToday {
+  id: number;
+  user: string;
+  /** The budget day it adds to (`YYYY-MM-DD`). */
+  date: string;
+  /** When it was granted (ISO 8601). */
+  granted_at: string;
 }
 
 /** Usage per profile name. */
@@ -193,6 +213,22 @@ export interface ISessionInfo {
   deadline_reason?: DeadlineReason | null;
   /** Ids of the GPUs assigned to the session (empty without GPUs). */
   gpus: string[];
+  /** Its runtime's idle timeout; `null` when it is never stopped for idleness. */
+  idle?: IIdleInfo | null;
+}
+
+/** A session's idle timeout, as the hub's activity data sets it. */
+export interface IIdleInfo {
+  /** Stopped after this long without activity. */
+  idle_seconds: number;
+  /** Last activity the hub reported (ISO 8601), `null` before the first check. */
+  last_activity: string | null;
+  /** When the session stops unless it is used. */
+  stops_at: string;
+  /** The warning sentence once given (`null` before, and after new activity). */
+  warning: string | null;
+  /** When that warning was given. */
+  warned_at?: string | null;
 }
 
 /** The user's place in the GPU queue. */
@@ -232,6 +268,8 @@ export interface IMe {
   storage?: IStorageInfo;
   /** Seconds before the deadline at which the lab warns (e.g. `[900, 300]`). */
   warn_before_seconds?: number[];
+  /** Admins' one-off grants of time for today. */
+  grants_today?: IGrantToday[];
   /** Per capability (`spark`, ...): its quota section's limits, use and what is left. */
   resources?: { [capability: string]: ICapabilityQuota };
 }
@@ -268,6 +306,8 @@ export interface IUsageRow {
   gpu_seconds: number;
   /** Run time × cores (Spark clusters' core time; 0 for the others). */
   core_seconds: number;
+  /** One-off grants whose day begins in the period (on session rows). */
+  granted_seconds?: number;
 }
 
 /** Totals of one kind in the usage report, in seconds. */
@@ -290,7 +330,11 @@ export interface IUsageReport {
     by_group: { [group: string]: number };
     /** Per kind (`session`, `job`, `cluster`...). */
     by_kind?: { [kind: string]: IUsageKindTotals };
+    /** One-off grants per profile name, in seconds. */
+    granted_by_profile?: { [profile: string]: number };
   };
+  /** The one-off grants whose day begins in the period. */
+  grants?: ITimeGrant[];
 }
 
 /** Query of the usage report. */

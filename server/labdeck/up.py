@@ -1,6 +1,7 @@
 """`labdeck up`: run a labdeck hub on embedded defaults and stop everything on exit."""
 
 import asyncio
+import json
 import os
 import secrets
 import signal
@@ -86,11 +87,14 @@ def _prepare_hub_process():
     die_with_parent(signal.SIGTERM)
 
 
-def start_hub(settings: HubSettings, log_level: str) -> subprocess.Popen:
-    env = dict(os.environ, **settings.to_env())
-    jupyterhub = Path(sys.executable).with_name("jupyterhub")
+def start_hub(settings: HubSettings, log_level: str, proxy_token: str) -> subprocess.Popen:
+    # the proxy's API token: the hub hands it to the proxy, and we read its routes
+    env = dict(os.environ, **settings.to_env(), CONFIGPROXY_AUTH_TOKEN=proxy_token)
+    # labdeck's JupyterHub (labdeck.hub.app): jupyterhub's options, labdeck's stop order
     cmd = [
-        str(jupyterhub) if jupyterhub.exists() else "jupyterhub",
+        sys.executable,
+        "-m",
+        "labdeck.hub",
         "-f",
         str(hub_config_path()),
         f"--log-level={log_level}",
@@ -105,19 +109,50 @@ def start_hub(settings: HubSettings, log_level: str) -> subprocess.Popen:
     )
 
 
-def wait_until_ready(hub: subprocess.Popen, url: str, timeout: float) -> bool:
+def _get(url: str, headers: dict | None = None) -> tuple[int, bytes]:
+    """(status, body) of a GET; status 0 while nothing answers."""
+    request = urllib.request.Request(url, headers=headers or {})  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=2) as response:  # noqa: S310
+            return response.status, response.read()
+    except urllib.error.HTTPError as e:
+        return e.code, b""
+    except (urllib.error.URLError, OSError):
+        return 0, b""
+
+
+def _hub_routed(settings: HubSettings, proxy_token: str) -> bool:
+    """The hub has added its own route to the proxy: the last step of its start."""
+    status, body = _get(
+        f"http://127.0.0.1:{settings.proxy_api_port}/api/routes",
+        {"Authorization": f"token {proxy_token}"},
+    )
+    if status != 200:
+        # not started yet; or a proxy an admin configured otherwise, whose table we may
+        # not read: then the public URL alone says when the hub is up
+        return status != 0
+    return any(route.get("hub") for route in json.loads(body).values())
+
+
+def wait_until_ready(
+    hub: subprocess.Popen, settings: HubSettings, proxy_token: str, timeout: float
+) -> bool:
+    """Wait on addresses that answer as soon as they exist, in the order the hub starts
+    them: its own health check, then its route in the proxy, then the public URL
+    (asking the public URL first makes the proxy log a 404 per try)."""
+    hub_health = f"http://127.0.0.1:{settings.hub_port}/hub/health"
+    steps = [
+        (lambda: _get(hub_health)[0] == 200, 0.2),
+        (lambda: _hub_routed(settings, proxy_token), 0.5),
+        (lambda: _get(settings.public_url + "hub/health")[0] == 200, 0.2),
+    ]
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if hub.poll() is not None:
-            return False
-        try:
-            with urllib.request.urlopen(url + "hub/api/", timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    return True
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.2)
-    return False
+    for ready, interval in steps:
+        while not ready():
+            if hub.poll() is not None or time.monotonic() > deadline:
+                return False
+            time.sleep(interval)
+    return True
 
 
 def stop_hub(hub: subprocess.Popen, instance: str) -> None:
@@ -171,8 +206,9 @@ def run(
     previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     hub = None
     try:
-        hub = start_hub(settings, log_level)
-        if not wait_until_ready(hub, settings.public_url, HUB_READY_TIMEOUT):
+        proxy_token = secrets.token_hex(32)
+        hub = start_hub(settings, log_level, proxy_token)
+        if not wait_until_ready(hub, settings, proxy_token, HUB_READY_TIMEOUT):
             code = hub.poll()
             raise UpError(f"the hub did not start (exit code {code}); see the log above")
         _announce(settings, notes)

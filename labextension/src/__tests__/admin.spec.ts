@@ -1,5 +1,10 @@
-import { attachmentName, downloadUsageCsv, grantTime } from '../admin/api';
-import { planGrant } from '../admin/grant';
+import {
+  attachmentName,
+  downloadUsageCsv,
+  grantOneDay,
+  grantTime
+} from '../admin/api';
+import { planGrant, planOneOffGrant } from '../admin/grant';
 import {
   defaultPeriod,
   fromDateInput,
@@ -111,6 +116,57 @@ describe('grantTime', () => {
     await expect(grantTime('zed', 'gpu', 1, request)).rejects.toThrow(
       "There is no hub user called 'zed'."
     );
+  });
+});
+
+describe('planOneOffGrant', () => {
+  it('turns hours into seconds and trims the note', () => {
+    expect(planOneOffGrant('gpu', 2, ' exam week ')).toEqual({
+      profile: 'gpu',
+      seconds: 7200,
+      note: 'exam week'
+    });
+    expect(planOneOffGrant('cpu', 0.5, 'x', '2026-11-27')).toEqual({
+      profile: 'cpu',
+      seconds: 1800,
+      note: 'x',
+      date: '2026-11-27'
+    });
+  });
+
+  it('refuses what the server would refuse', () => {
+    expect(() => planOneOffGrant('gpu', 0, 'x')).toThrow(
+      '1 minute to 24 hours'
+    );
+    expect(() => planOneOffGrant('gpu', 25, 'x')).toThrow('24 hours');
+    expect(() => planOneOffGrant('gpu', Number.NaN, 'x')).toThrow('24 hours');
+    expect(() => planOneOffGrant('gpu', 1, '  ')).toThrow('note');
+    expect(() => planOneOffGrant('gpu', 1, 'x'.repeat(501))).toThrow('note');
+    expect(() => planOneOffGrant('gpu', 1, 'x', '27/11/2026')).toThrow(
+      '2026-11-25'
+    );
+  });
+});
+
+describe('grantOneDay', () => {
+  it('posts the grant for the user', async () => {
+    const grant = { id: 1, user: 'al ice', seconds: 7200 };
+    const request = jest.fn().mockResolvedValue(grant);
+    expect(
+      await grantOneDay('al ice', 'gpu', 2, 'why', undefined, request)
+    ).toBe(grant);
+    expect(request).toHaveBeenCalledWith('admin/users/al%20ice/grants', {
+      method: 'POST',
+      body: '{"profile":"gpu","seconds":7200,"note":"why"}'
+    });
+  });
+
+  it('sends nothing when the form is wrong', async () => {
+    const request = jest.fn();
+    await expect(
+      grantOneDay('bob', 'gpu', 2, '', undefined, request)
+    ).rejects.toThrow('note');
+    expect(request).not.toHaveBeenCalled();
   });
 });
 

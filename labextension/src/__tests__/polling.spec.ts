@@ -1,5 +1,5 @@
 import { PolledModel } from '../polling';
-import { LabdeckRequestError } from '../request';
+import { LabdeckRequestError, RESTARTING_MESSAGE } from '../request';
 
 interface IAnswer {
   /** Whether the answer is about to change by itself. */
@@ -262,6 +262,83 @@ describe('PolledModel', () => {
     await done;
     expect(fetch).toHaveBeenCalledTimes(2);
     expect(model.data).toBe(busy);
+  });
+
+  describe("while labdeck's control plane restarts", () => {
+    const restarting = new LabdeckRequestError(
+      RESTARTING_MESSAGE,
+      503,
+      'service_restarting',
+      3
+    );
+
+    it('shows why, retries with a short backoff, then clears the message', async () => {
+      // The longest wait the jittered backoff may choose.
+      jest.spyOn(Math, 'random').mockReturnValue(0.999999);
+      const fetch = jest.fn().mockResolvedValue(idle);
+      model = await startPolling(fetch);
+
+      fetch.mockRejectedValue(restarting);
+      await jest.advanceTimersByTimeAsync(10_000);
+      expect(fetch).toHaveBeenCalledTimes(2);
+      expect(model.error?.message).toBe(RESTARTING_MESSAGE);
+      expect(model.data).toBe(idle);
+
+      // Backs off, but never beyond 15 s (other failures: up to 300 s).
+      for (let i = 0; i < 4; i++) {
+        const calls = fetch.mock.calls.length;
+        await jest.advanceTimersByTimeAsync(14_999);
+        expect(fetch).toHaveBeenCalledTimes(calls);
+        await jest.advanceTimersByTimeAsync(1);
+        expect(fetch).toHaveBeenCalledTimes(calls + 1);
+        expect(model.error?.code).toBe('service_restarting');
+      }
+
+      // Back: the message goes and the usual period returns.
+      fetch.mockResolvedValue(busy);
+      await jest.advanceTimersByTimeAsync(15_000);
+      expect(model.error).toBeNull();
+      expect(model.data).toBe(busy);
+      fetch.mockResolvedValue(idle);
+      const calls = fetch.mock.calls.length;
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(fetch).toHaveBeenCalledTimes(calls + 1);
+      await jest.advanceTimersByTimeAsync(9999);
+      expect(fetch).toHaveBeenCalledTimes(calls + 1);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(fetch).toHaveBeenCalledTimes(calls + 2);
+    });
+
+    it('retries after Retry-After, also when the first fetch fails', async () => {
+      jest.spyOn(Math, 'random').mockReturnValue(0);
+      const fetch = jest.fn().mockRejectedValue(restarting);
+      model = await startPolling(fetch);
+      expect(fetch).toHaveBeenCalledTimes(1);
+      expect(model.error?.message).toBe(RESTARTING_MESSAGE);
+
+      await jest.advanceTimersByTimeAsync(2999);
+      expect(fetch).toHaveBeenCalledTimes(1);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(fetch).toHaveBeenCalledTimes(2);
+
+      fetch.mockResolvedValue(idle);
+      await jest.advanceTimersByTimeAsync(3000);
+      expect(fetch).toHaveBeenCalledTimes(3);
+      expect(model.error).toBeNull();
+      expect(model.data).toBe(idle);
+    });
+
+    it('does not retry sooner for other failures', async () => {
+      jest.spyOn(Math, 'random').mockReturnValue(0);
+      const fetch = jest
+        .fn()
+        .mockRejectedValue(new LabdeckRequestError('No.', 403, 'forbidden'));
+      model = await startPolling(fetch);
+      await jest.advanceTimersByTimeAsync(9999);
+      expect(fetch).toHaveBeenCalledTimes(1);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(fetch).toHaveBeenCalledTimes(2);
+    });
   });
 
   it('does nothing once disposed', async () => {

@@ -1,9 +1,11 @@
 import { ServerConnection } from '@jupyterlab/services';
 
 import {
+  isRestarting,
   LabdeckRequestError,
   requestAPI,
-  requestAPIResponse
+  requestAPIResponse,
+  RESTARTING_MESSAGE
 } from '../request';
 import { DeploymentsAPI } from '../deployments/api';
 import { SparkAPI } from '../spark/api';
@@ -113,16 +115,68 @@ describe('requestAPI', () => {
 
   it('falls back to the HTTP status when the error body is not JSON', async () => {
     makeRequest.mockResolvedValue(
-      new Response('<html>Bad Gateway</html>', {
-        status: 502,
-        statusText: 'Bad Gateway'
+      new Response('<html>Internal Server Error</html>', {
+        status: 500,
+        statusText: 'Internal Server Error'
       })
     );
     const error = await failure(requestAPI('me', {}, { settings }));
     expect(error).toBeInstanceOf(LabdeckRequestError);
-    expect(error.message).toBe('The labdeck server answered 502 Bad Gateway.');
-    expect(error.status).toBe(502);
-    expect(error.code).toBe('http_502');
+    expect(error.message).toBe(
+      'The labdeck server answered 500 Internal Server Error.'
+    );
+    expect(error.status).toBe(500);
+    expect(error.code).toBe('http_500');
+  });
+
+  it('says the control plane is restarting when the lab server says so, with when to retry', async () => {
+    makeRequest.mockResolvedValue(
+      new Response(
+        JSON.stringify({ error: 'service_restarting', message: 'Restarting.' }),
+        {
+          status: 503,
+          headers: { 'Content-Type': 'application/json', 'Retry-After': '3' }
+        }
+      )
+    );
+    const error = await failure(requestAPI('me', {}, { settings }));
+    expect(isRestarting(error)).toBe(true);
+    expect(error.message).toBe(RESTARTING_MESSAGE);
+    expect(error.status).toBe(503);
+    expect(error.retryAfterSeconds).toBe(3);
+  });
+
+  it.each([502, 503, 504])(
+    "reads a gateway's HTML %i page (the hub's) as the control plane restarting",
+    async status => {
+      makeRequest.mockResolvedValue(
+        new Response('<!DOCTYPE html><html><h1>503 Service Unavailable</h1>', {
+          status,
+          headers: { 'Content-Type': 'text/html' }
+        })
+      );
+      const error = await failure(requestAPI('me', {}, { settings }));
+      expect(isRestarting(error)).toBe(true);
+      expect(error.message).toBe(
+        "labdeck's control plane is restarting. This page retries on its own; " +
+          'your lab and files are not affected.'
+      );
+      expect(error.retryAfterSeconds).toBeNull();
+    }
+  );
+
+  it('keeps a gateway error that explains itself', async () => {
+    makeRequest.mockResolvedValue(
+      jsonResponse(502, {
+        error: 'service_unavailable',
+        message: 'labdeck is not configured on this server (no service URL).'
+      })
+    );
+    const error = await failure(requestAPI('me', {}, { settings }));
+    expect(isRestarting(error)).toBe(false);
+    expect(error.message).toBe(
+      'labdeck is not configured on this server (no service URL).'
+    );
   });
 
   it('reports a network error readably', async () => {

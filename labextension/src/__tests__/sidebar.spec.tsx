@@ -6,7 +6,7 @@ import { deploymentsPlugin } from '../deployments/plugin';
 import plugins from '../index';
 import { jobsPlugin } from '../jobs/plugin';
 import { LabdeckModel } from '../model';
-import { LabdeckRequestError } from '../request';
+import { LabdeckRequestError, RESTARTING_MESSAGE } from '../request';
 import { SidebarSections } from '../sections';
 import { sessionPlugin } from '../session/plugin';
 import { sessionSection } from '../session/section';
@@ -203,6 +203,41 @@ describe('LabdeckSidebar', () => {
     expect(error?.textContent).toBe('You are not logged in.');
     expect(error?.getAttribute('role')).toBe('alert');
     expect(byTestId(widget.node, 'labdeck-user-name')).toBeNull();
+  });
+
+  it('says the control plane is restarting, then clears it once it answers', async () => {
+    const me: IMe = { name: 'alice', admin: false, groups: [] };
+    const fetchMe = jest
+      .fn()
+      .mockRejectedValueOnce(
+        new LabdeckRequestError(
+          RESTARTING_MESSAGE,
+          503,
+          'service_restarting',
+          3
+        )
+      )
+      .mockResolvedValue(me);
+    const model = new LabdeckModel({ fetchMe });
+    widget = attachSidebar(model, [sessionSection(model)]);
+    await model.refresh();
+    widget.update();
+    await settle();
+    const notice = byTestId(widget.node, 'labdeck-error');
+    expect(notice?.textContent).toBe(
+      "labdeck's control plane is restarting. This page retries on its own; " +
+        'your lab and files are not affected.'
+    );
+    // a passing state, announced politely
+    expect(notice?.getAttribute('role')).toBe('status');
+
+    await model.refresh();
+    widget.update();
+    await settle();
+    expect(byTestId(widget.node, 'labdeck-error')).toBeNull();
+    expect(byTestId(widget.node, 'labdeck-user-name')?.textContent).toContain(
+      'alice'
+    );
   });
 
   it('folds a section when its header is clicked', async () => {

@@ -24,7 +24,8 @@ const REPORT: IUsageReport = {
       sessions: 2,
       seconds: 7200,
       gpu_seconds: 0,
-      core_seconds: 0
+      core_seconds: 0,
+      granted_seconds: 7200
     },
     {
       user: 'alice',
@@ -49,8 +50,21 @@ const REPORT: IUsageReport = {
   ],
   totals: {
     by_profile: { cpu: 7200, gpu: 41400 },
-    by_group: { 'class-a': 48600, tas: 36000 }
-  }
+    by_group: { 'class-a': 48600, tas: 36000 },
+    granted_by_profile: { cpu: 7200 }
+  },
+  grants: [
+    {
+      id: 3,
+      user: 'alice',
+      profile: 'cpu',
+      seconds: 7200,
+      date: '2026-11-24',
+      note: 'exam week',
+      granted_by: 'admin',
+      granted_at: '2026-11-24T09:00:00+00:00'
+    }
+  ]
 };
 
 /** Rows of a chart's text alternative: item, then each series' time. */
@@ -113,7 +127,8 @@ describe('UsageReport', () => {
     api = {
       fetchReport: jest.fn().mockResolvedValue(REPORT),
       downloadCsv: jest.fn().mockResolvedValue('report.csv'),
-      grant: jest.fn()
+      grant: jest.fn(),
+      grantOneDay: jest.fn()
     };
   });
 
@@ -148,10 +163,15 @@ describe('UsageReport', () => {
       Array.from(tr.querySelectorAll('td')).map(td => td.textContent)
     );
     expect(rows).toEqual([
-      ['alice', 'class-a', 'Session', 'CPU', '2', '2', '0', '–'],
-      ['alice', 'class-a', 'Session', 'GPU', '1', '1.5', '1.5', '–'],
-      ['bob', 'class-a, tas', 'Session', 'GPU', '3', '10', '10', '–']
+      ['alice', 'class-a', 'Session', 'CPU', '2', '2', '0', '–', '+2 h'],
+      ['alice', 'class-a', 'Session', 'GPU', '1', '1.5', '1.5', '–', '–'],
+      ['bob', 'class-a, tas', 'Session', 'GPU', '3', '10', '10', '–', '–']
     ]);
+    const granted = table.querySelectorAll<HTMLElement>(
+      '[data-testid=labdeck-usage-granted]'
+    );
+    expect(granted[0].title).toBe('2026-11-24: 2 h by admin (exam week)');
+    expect(granted[1].title).toBe('');
     expect(
       Array.from(table.querySelectorAll('thead th')).map(th => th.textContent)
     ).toEqual([
@@ -162,9 +182,12 @@ describe('UsageReport', () => {
       'Runs',
       'Time (h)',
       'GPU time (h)',
-      'Core time (core·s)'
+      'Core time (core·s)',
+      'Granted'
     ]);
-    expect(table.querySelector('tfoot')?.textContent).toBe('Total613.511.50');
+    expect(table.querySelector('tfoot')?.textContent).toBe(
+      'Total613.511.50+2 h'
+    );
 
     const chart = byTestId(node, 'labdeck-usage-chart');
     const users = byTestId(chart, 'labdeck-usage-chart-users');
@@ -302,13 +325,46 @@ describe('UsageReport', () => {
       ...Array.from(tr.querySelectorAll('td')).map(td => td.textContent)
     ]);
     expect(rows).toEqual([
-      ['job', 'alice', 'class-a', 'Training job', 'CPU', '2', '0.5', '0', '–'],
-      ['job', 'alice', 'class-a', 'Training job', 'GPU', '1', '1', '1', '–'],
-      ['session', 'alice', 'class-a', 'Session', 'CPU', '1', '2', '0', '–'],
-      ['cluster', 'bob', 'tas', 'Spark cluster', '–', '1', '1', '0', '4'],
-      ['session', 'bob', 'tas', 'Session', 'GPU', '1', '1.5', '1.5', '–']
+      [
+        'job',
+        'alice',
+        'class-a',
+        'Training job',
+        'CPU',
+        '2',
+        '0.5',
+        '0',
+        '–',
+        '–'
+      ],
+      [
+        'job',
+        'alice',
+        'class-a',
+        'Training job',
+        'GPU',
+        '1',
+        '1',
+        '1',
+        '–',
+        '–'
+      ],
+      [
+        'session',
+        'alice',
+        'class-a',
+        'Session',
+        'CPU',
+        '1',
+        '2',
+        '0',
+        '–',
+        '–'
+      ],
+      ['cluster', 'bob', 'tas', 'Spark cluster', '–', '1', '1', '0', '4', '–'],
+      ['session', 'bob', 'tas', 'Session', 'GPU', '1', '1.5', '1.5', '–', '–']
     ]);
-    expect(table.querySelector('tfoot')?.textContent).toBe('Total662.54');
+    expect(table.querySelector('tfoot')?.textContent).toBe('Total662.54–');
 
     // per user: session runtimes, then training jobs, then Spark core time
     const users = byTestId(node, 'labdeck-usage-chart-users');
@@ -380,8 +436,8 @@ describe('UsageReport', () => {
           .map(td => td.textContent)
       )
     ).toEqual([
-      ['30', '0', '4'],
-      ['10', '0', '–']
+      ['30', '0', '4', '–'],
+      ['10', '0', '–', '–']
     ]);
   });
 
@@ -416,11 +472,77 @@ describe('UsageReport', () => {
     });
   });
 
-  it('grants time and shows the new quota or the error', async () => {
+  it('grants time for today only by default, with a note', async () => {
+    const node = await render();
+    expect(byTestId<HTMLSelectElement>(node, 'labdeck-grant-scope').value).toBe(
+      'today'
+    );
+    api.grantOneDay.mockResolvedValueOnce({
+      id: 7,
+      user: 'alice',
+      profile: 'gpu',
+      seconds: 7200,
+      date: '2026-11-25',
+      note: 'exam week',
+      granted_by: 'admin',
+      granted_at: '2026-11-25T10:00:00+00:00'
+    });
+    type(byTestId<HTMLInputElement>(node, 'labdeck-grant-user'), 'alice');
+    type(byTestId<HTMLInputElement>(node, 'labdeck-grant-hours'), '2');
+    type(byTestId<HTMLInputElement>(node, 'labdeck-grant-note'), 'exam week');
+    await settle();
+    byTestId(node, 'labdeck-grant-submit').click();
+    await settle();
+    expect(api.grantOneDay).toHaveBeenCalledWith(
+      'alice',
+      'gpu',
+      2,
+      'exam week',
+      undefined
+    );
+    expect(api.grant).not.toHaveBeenCalled();
+    const result = byTestId(node, 'labdeck-grant-result');
+    expect(result.dataset.outcome).toBe('ok');
+    expect(result.textContent).toBe(
+      'alice has 2 h more of GPU today (granted by admin).'
+    );
+
+    // a chosen date is sent, and said
+    api.grantOneDay.mockResolvedValueOnce({
+      id: 8,
+      user: 'alice',
+      profile: 'gpu',
+      seconds: 3600,
+      date: '2026-11-27',
+      note: 'exam week',
+      granted_by: 'admin',
+      granted_at: '2026-11-25T10:00:00+00:00'
+    });
+    type(byTestId<HTMLInputElement>(node, 'labdeck-grant-hours'), '1');
+    type(byTestId<HTMLInputElement>(node, 'labdeck-grant-date'), '2026-11-27');
+    await settle();
+    byTestId(node, 'labdeck-grant-submit').click();
+    await settle();
+    expect(api.grantOneDay).toHaveBeenLastCalledWith(
+      'alice',
+      'gpu',
+      1,
+      'exam week',
+      '2026-11-27'
+    );
+    expect(byTestId(node, 'labdeck-grant-result').textContent).toBe(
+      'alice has 1 h more of GPU on 2026-11-27 (granted by admin).'
+    );
+  });
+
+  it('grants time every day through the quota, or shows the error', async () => {
     const node = await render();
     expect(
       byTestId<HTMLSelectElement>(node, 'labdeck-grant-profile').value
     ).toBe('gpu');
+    type(byTestId<HTMLSelectElement>(node, 'labdeck-grant-scope'), 'daily');
+    await settle();
+    expect(node.querySelector('[data-testid=labdeck-grant-note]')).toBeNull();
     api.grant.mockResolvedValueOnce({
       beforeSeconds: 14400,
       afterSeconds: 21600,
@@ -436,6 +558,7 @@ describe('UsageReport', () => {
     byTestId(node, 'labdeck-grant-submit').click();
     await settle();
     expect(api.grant).toHaveBeenCalledWith('alice', 'gpu', 2);
+    expect(api.grantOneDay).not.toHaveBeenCalled();
     const result = byTestId(node, 'labdeck-grant-result');
     expect(result.dataset.outcome).toBe('ok');
     expect(result.textContent).toContain(

@@ -1,12 +1,13 @@
 /**
- * Calls of the admin API (`admin/usage`, `admin/users/<name>/quota`).
+ * Calls of the admin API (`admin/usage`, `admin/users/<name>/quota`,
+ * `admin/users/<name>/grants`).
  * Every function takes the request helpers as parameters so tests can
  * replace them.
  */
 
 import { requestAPI, requestAPIResponse } from '../request';
-import { IUsageQuery, IUsageReport, Quota } from '../tokens';
-import { planGrant } from './grant';
+import { ITimeGrant, IUsageQuery, IUsageReport, Quota } from '../tokens';
+import { planGrant, planOneOffGrant } from './grant';
 import { usageEndpoint } from './period';
 
 /** `GET admin/usage` as JSON. */
@@ -74,6 +75,28 @@ export async function grantTime(
         : null,
     quota
   };
+}
+
+/**
+ * Give `user` `hours` more on `profile` for one day only (today unless
+ * `date`, `YYYY-MM-DD`, says otherwise): `POST admin/users/<name>/grants`,
+ * recorded with the admin's name and `note`.
+ *
+ * @throws {Error} (or {@link LabdeckRequestError}) with a readable message.
+ */
+export async function grantOneDay(
+  user: string,
+  profile: string,
+  hours: number,
+  note: string,
+  date?: string,
+  request: typeof requestAPI = requestAPI
+): Promise<ITimeGrant> {
+  const body = planOneOffGrant(profile, hours, note, date);
+  return request<ITimeGrant>(`admin/users/${encodeURIComponent(user)}/grants`, {
+    method: 'POST',
+    body: JSON.stringify(body)
+  });
 }
 
 /** File name of a `Content-Disposition: attachment; filename="..."`. */

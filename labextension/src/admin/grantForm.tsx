@@ -2,18 +2,29 @@ import { Button, HTMLSelect, InputGroup } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { humanDuration, profileDisplayName, profileLimits } from '../format';
-import { IProfile, Quota } from '../tokens';
+import { IProfile, ITimeGrant, Quota } from '../tokens';
 import { IGrantResult } from './api';
+
+/** How long a grant lasts: one day (a one-off grant) or every day (the quota). */
+export type GrantScope = 'today' | 'daily';
 
 /** Props of {@link GrantForm}. */
 export interface IGrantFormProps {
   profiles: IProfile[];
-  /** Grant `hours` more per day on `profile` to `user`. */
+  /** Grant `hours` more per day on `profile` to `user`, until changed back. */
   grant: (
     user: string,
     profile: string,
     hours: number
   ) => Promise<IGrantResult>;
+  /** Grant `hours` more on `profile` to `user` for one day (today by default). */
+  grantOneDay: (
+    user: string,
+    profile: string,
+    hours: number,
+    note: string,
+    date?: string
+  ) => Promise<ITimeGrant>;
 }
 
 /** What the form shows after a submit. */
@@ -21,13 +32,21 @@ type Outcome =
   { kind: 'ok'; text: string; quota: string } | { kind: 'error'; text: string };
 
 /**
- * "Grant time": raise a user's daily budget on a profile by some hours.
- * The change is a per-user quota override: it stays until changed back.
+ * "Grant time": some hours more on a runtime, for one day only (a one-off
+ * grant, recorded with a note: the default), or every day (a per-user quota
+ * override that stays until changed back).
  */
-export function GrantForm({ profiles, grant }: IGrantFormProps): JSX.Element {
+export function GrantForm({
+  profiles,
+  grant,
+  grantOneDay
+}: IGrantFormProps): JSX.Element {
   const [user, setUser] = React.useState('');
   const [profile, setProfile] = React.useState(() => defaultProfile(profiles));
   const [hours, setHours] = React.useState('1');
+  const [scope, setScope] = React.useState<GrantScope>('today');
+  const [note, setNote] = React.useState('');
+  const [date, setDate] = React.useState('');
   const [busy, setBusy] = React.useState(false);
   const [outcome, setOutcome] = React.useState<Outcome | null>(null);
 
@@ -47,9 +66,24 @@ export function GrantForm({ profiles, grant }: IGrantFormProps): JSX.Element {
     }
     setBusy(true);
     setOutcome(null);
+    const label = profileDisplayName(profiles, profile);
     try {
+      if (scope === 'today') {
+        const given = await grantOneDay(
+          name,
+          profile,
+          Number(hours),
+          note,
+          date.trim() || undefined
+        );
+        setOutcome({
+          kind: 'ok',
+          text: oneDayText(given, label, !date.trim()),
+          quota: ''
+        });
+        return;
+      }
       const result = await grant(name, profile, Number(hours));
-      const label = profileDisplayName(profiles, profile);
       const before = humanDuration(result.beforeSeconds);
       const text =
         result.afterSeconds === null
@@ -78,8 +112,9 @@ export function GrantForm({ profiles, grant }: IGrantFormProps): JSX.Element {
     >
       <h2 className="jp-labdeck-report-heading">Grant time</h2>
       <p className="jp-labdeck-muted">
-        Raises the user&apos;s daily budget on a runtime. It stays raised until
-        you change it back.
+        {scope === 'today'
+          ? 'Adds time on a runtime for one day only (today unless you pick a date), recorded with your note.'
+          : "Raises the user's daily budget on a runtime. It stays raised until you change it back."}
       </p>
       <div className="jp-labdeck-form-row">
         <label>
@@ -106,7 +141,19 @@ export function GrantForm({ profiles, grant }: IGrantFormProps): JSX.Element {
           />
         </label>
         <label>
-          Extra hours per day
+          For
+          <HTMLSelect
+            value={scope}
+            data-testid="labdeck-grant-scope"
+            onChange={event => setScope(event.target.value as GrantScope)}
+            options={[
+              { value: 'today', label: 'Today only' },
+              { value: 'daily', label: 'Every day' }
+            ]}
+          />
+        </label>
+        <label>
+          {scope === 'today' ? 'Extra hours' : 'Extra hours per day'}
           <InputGroup
             type="number"
             min="0.25"
@@ -117,6 +164,32 @@ export function GrantForm({ profiles, grant }: IGrantFormProps): JSX.Element {
             onChange={event => setHours(event.target.value)}
           />
         </label>
+        {scope === 'today' && (
+          <>
+            <label>
+              Note
+              <InputGroup
+                type="text"
+                value={note}
+                placeholder="why, e.g. exam week"
+                maxLength={500}
+                required
+                data-testid="labdeck-grant-note"
+                onChange={event => setNote(event.target.value)}
+              />
+            </label>
+            <label>
+              Date
+              <InputGroup
+                type="date"
+                value={date}
+                title="Leave empty for today"
+                data-testid="labdeck-grant-date"
+                onChange={event => setDate(event.target.value)}
+              />
+            </label>
+          </>
+        )}
         <Button
           type="submit"
           className="jp-mod-styled jp-mod-accept"
@@ -143,6 +216,16 @@ export function GrantForm({ profiles, grant }: IGrantFormProps): JSX.Element {
       )}
     </form>
   );
+}
+
+/** `alice has 2 h more of GPU today (granted by admin).` */
+export function oneDayText(
+  given: ITimeGrant,
+  label: string,
+  today: boolean
+): string {
+  const when = today ? 'today' : `on ${given.date}`;
+  return `${given.user} has ${humanDuration(given.seconds)} more of ${label} ${when} (granted by ${given.granted_by}).`;
 }
 
 /** The first profile with GPUs (grants are mostly GPU time), else the first. */

@@ -7,6 +7,7 @@ import { LabdeckModel } from '../model';
 import {
   DEFAULT_REPORT_DAYS,
   IProfile,
+  ITimeGrant,
   IUsageQuery,
   IUsageReport,
   USAGE_REPORT_ID
@@ -14,10 +15,12 @@ import {
 import {
   downloadUsageCsv,
   fetchUsageReport,
+  grantOneDay,
   grantTime,
   IGrantResult
 } from './api';
 import { UsageBarChart } from './chart';
+import { CoursesSection } from './courses';
 import { seriesKeys, seriesTotals, totalBars, userBars } from './chartData';
 import { GrantForm } from './grantForm';
 import { seriesLabel } from './kinds';
@@ -33,13 +36,22 @@ export interface IUsageReportApi {
     profile: string,
     hours: number
   ) => Promise<IGrantResult>;
+  grantOneDay: (
+    user: string,
+    profile: string,
+    hours: number,
+    note: string,
+    date?: string
+  ) => Promise<ITimeGrant>;
 }
 
 /** The real API. */
 export const defaultUsageReportApi: IUsageReportApi = {
   fetchReport: query => fetchUsageReport(query),
   downloadCsv: query => downloadUsageCsv(query),
-  grant: (user, profile, hours) => grantTime(user, profile, hours)
+  grant: (user, profile, hours) => grantTime(user, profile, hours),
+  grantOneDay: (user, profile, hours, note, date) =>
+    grantOneDay(user, profile, hours, note, date)
 };
 
 /** Props of {@link UsageReport}. */
@@ -192,7 +204,11 @@ export function UsageReport({
         </p>
       )}
       {report && <ReportBody report={report} profiles={profiles} />}
-      <GrantForm profiles={profiles} grant={api.grant} />
+      <GrantForm
+        profiles={profiles}
+        grant={api.grant}
+        grantOneDay={api.grantOneDay}
+      />
     </div>
   );
 }
@@ -241,7 +257,11 @@ function ReportBody({
           testId="labdeck-usage-chart-groups"
         />
       </div>
-      <UsageTable rows={report.rows} profiles={profiles} />
+      <UsageTable
+        rows={report.rows}
+        profiles={profiles}
+        grants={report.grants}
+      />
     </>
   );
 }
@@ -289,7 +309,13 @@ export class UsageReportWidget extends ReactWidget {
 
   protected render(): JSX.Element {
     return (
-      <UsageReport profiles={this._model.me?.profiles ?? []} api={this._api} />
+      <>
+        <UsageReport
+          profiles={this._model.me?.profiles ?? []}
+          api={this._api}
+        />
+        <CoursesSection />
+      </>
     );
   }
 

@@ -1,34 +1,38 @@
 import * as React from 'react';
 
 import { formatAmount, inUnit, pickDurationUnit } from '../durationUnit';
-import { profileDisplayName } from '../format';
-import { IProfile, IUsageRow } from '../tokens';
+import { humanDuration, profileDisplayName } from '../format';
+import { IProfile, ITimeGrant, IUsageRow } from '../tokens';
 import { kindLabel } from './kinds';
 
 /** Columns of the table (the total line spans the first four). */
-const COLUMNS = 8;
+const COLUMNS = 9;
 
 /**
  * The report rows: one per user, kind (session, training job, Spark
  * cluster, deployment) and runtime, with a total line. Times are in the
  * unit that suits the longest row (`s`, `min` or `h`); core time, which
- * only Spark clusters have, in a unit of its own.
+ * only Spark clusters have, in a unit of its own. One-off grants show on
+ * the session row of their runtime, each one's note in the cell's tooltip.
  */
 export function UsageTable({
   rows,
-  profiles
+  profiles,
+  grants = []
 }: {
   rows: IUsageRow[];
   profiles: IProfile[];
+  grants?: ITimeGrant[];
 }): JSX.Element {
   const total = rows.reduce(
     (sum, row) => ({
       sessions: sum.sessions + row.sessions,
       seconds: sum.seconds + row.seconds,
       gpu: sum.gpu + row.gpu_seconds,
-      core: sum.core + row.core_seconds
+      core: sum.core + row.core_seconds,
+      granted: sum.granted + (row.granted_seconds ?? 0)
     }),
-    { sessions: 0, seconds: 0, gpu: 0, core: 0 }
+    { sessions: 0, seconds: 0, gpu: 0, core: 0, granted: 0 }
   );
   // By the rows, so a class of short sessions reads in minutes even when
   // its total runs to hours.
@@ -41,6 +45,8 @@ export function UsageTable({
   const time = (seconds: number): string => formatAmount(inUnit(seconds, unit));
   const coreTime = (seconds: number): string =>
     formatAmount(inUnit(seconds, coreUnit));
+  const granted = (seconds: number | undefined): string =>
+    seconds ? `+${humanDuration(seconds)}` : '–';
   return (
     <table className="jp-labdeck-table" data-testid="labdeck-usage-table">
       <thead>
@@ -67,6 +73,14 @@ export function UsageTable({
             data-testid="labdeck-usage-col-core-time"
           >
             {`Core time (core·${coreUnit})`}
+          </th>
+          <th
+            scope="col"
+            className="jp-mod-number"
+            title="One-off grants of extra time for a day"
+            data-testid="labdeck-usage-col-granted"
+          >
+            Granted
           </th>
         </tr>
       </thead>
@@ -97,6 +111,13 @@ export function UsageTable({
               <td className="jp-mod-number">
                 {hasCores(row) ? coreTime(row.core_seconds) : '–'}
               </td>
+              <td
+                className="jp-mod-number"
+                title={grantNotes(grants, row) || undefined}
+                data-testid="labdeck-usage-granted"
+              >
+                {granted(row.granted_seconds)}
+              </td>
             </tr>
           ))
         )}
@@ -111,9 +132,24 @@ export function UsageTable({
             <td className="jp-mod-number">{time(total.seconds)}</td>
             <td className="jp-mod-number">{time(total.gpu)}</td>
             <td className="jp-mod-number">{coreTime(total.core)}</td>
+            <td className="jp-mod-number">{granted(total.granted)}</td>
           </tr>
         </tfoot>
       )}
     </table>
   );
+}
+
+/** `2026-11-25: 2 h by admin (exam week)`, one line per grant of the row. */
+export function grantNotes(grants: ITimeGrant[], row: IUsageRow): string {
+  if (!row.granted_seconds) {
+    return '';
+  }
+  return grants
+    .filter(g => g.user === row.user && g.profile === row.profile)
+    .map(
+      g =>
+        `${g.date}: ${humanDuration(g.seconds)} by ${g.granted_by} (${g.note})`
+    )
+    .join('\n');
 }

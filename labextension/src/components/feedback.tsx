@@ -1,8 +1,12 @@
 import * as React from 'react';
 
-import { LabdeckRequestError } from '../request';
+import { isRestarting, LabdeckRequestError } from '../request';
 
-/** Why the data of a panel could not be fetched, as the server worded it. */
+/**
+ * Why the data of a panel could not be fetched, as the server worded it. A
+ * restarting control plane is a passing state the panel retries by itself:
+ * a polite status, not an alert.
+ */
 export function ErrorAlert({
   error,
   testId
@@ -13,7 +17,7 @@ export function ErrorAlert({
   return (
     <div
       className="jp-labdeck-error"
-      role="alert"
+      role={isRestarting(error) ? 'status' : 'alert'}
       data-testid={testId}
       data-code={error.code}
     >

@@ -4,6 +4,7 @@ import {
 } from '@jupyterlab/application';
 
 import { ILabdeckModel, LabdeckModel } from '../model';
+import { IdleNotifier } from '../notifier';
 import { CommandIDs, ILabdeckSidebarSections, PLUGIN_IDS } from '../tokens';
 import { sessionSection } from './section';
 
@@ -11,7 +12,7 @@ import { sessionSection } from './section';
 export const sessionPlugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_IDS.session,
   description:
-    'The Session section of the labdeck sidebar: runtime and countdown, usage, storage and the Stop button.',
+    'The Session section of the labdeck sidebar: runtime and countdown, idle warnings, usage, storage and the Stop button.',
   autoStart: true,
   requires: [ILabdeckSidebarSections, ILabdeckModel],
   activate: (
@@ -19,6 +20,8 @@ export const sessionPlugin: JupyterFrontEndPlugin<void> = {
     sections: ILabdeckSidebarSections,
     model: LabdeckModel
   ): void => {
+    // the control plane's warning before an idle stop, once per warning
+    new IdleNotifier({ model });
     sections.add(
       sessionSection(model, {
         // The command comes from the `labdeck:usage-report` plugin; the

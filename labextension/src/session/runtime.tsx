@@ -6,11 +6,12 @@ import {
   formatClockTime,
   formatDeadlineReason,
   formatDuration,
+  humanDuration,
   profileDisplayName,
   remainingMilliseconds
 } from '../format';
 import { useAction, useNow } from '../hooks';
-import { IProfile, ISessionInfo } from '../tokens';
+import { IIdleInfo, IProfile, ISessionInfo } from '../tokens';
 
 /** Props of {@link SessionRuntime}. */
 export interface ISessionRuntimeProps {
@@ -67,6 +68,14 @@ export function SessionRuntime({
         <dd>
           <Countdown session={session} />
         </dd>
+        {session.idle && (
+          <>
+            <dt>Idle stop</dt>
+            <dd>
+              <IdleLine idle={session.idle} />
+            </dd>
+          </>
+        )}
       </dl>
       {onStop && <StopButton session={session} onStop={onStop} />}
     </div>
@@ -97,6 +106,37 @@ function Countdown({ session }: { session: ISessionInfo }): JSX.Element {
         {[at && `stops at ${at}`, reason].filter(Boolean).join(' · ')}
       </span>
     </>
+  );
+}
+
+/**
+ * The idle timeout: `after 1 h without activity`, and once the control
+ * plane has warned, `idle for 12 min, stops at 14:05 unless used`.
+ */
+export function IdleLine({ idle }: { idle: IIdleInfo }): JSX.Element {
+  const warned = idle.warning !== null;
+  const now = useNow(warned);
+  if (!warned) {
+    return (
+      <span className="jp-labdeck-muted" data-testid="labdeck-session-idle">
+        after {humanDuration(idle.idle_seconds)} without activity
+      </span>
+    );
+  }
+  const since = Date.parse(idle.last_activity ?? '');
+  const idleFor = Number.isNaN(since)
+    ? ''
+    : `idle for ${humanDuration((now - since) / 1000)}, `;
+  const at = formatClockTime(idle.stops_at, now) ?? idle.stops_at;
+  return (
+    <span
+      className="jp-labdeck-idle jp-mod-warn"
+      role="status"
+      title={idle.warning ?? undefined}
+      data-testid="labdeck-session-idle"
+    >
+      {`${idleFor}stops at ${at} unless used`}
+    </span>
   );
 }
 

@@ -42,7 +42,10 @@ export function UsageBars({
     <div className="jp-labdeck-usage" data-testid="labdeck-usage">
       {names.map(name => {
         const entry = usage[name];
-        const daily = profileLimits(quota, name)?.daily_seconds ?? null;
+        const limit = profileLimits(quota, name)?.daily_seconds ?? null;
+        // today's budget counts what an admin granted for today
+        const daily =
+          limit === null ? null : limit + (entry.granted_seconds ?? 0);
         const fraction = usedFraction(entry.used_seconds, daily);
         return (
           <Meter
@@ -59,7 +62,10 @@ export function UsageBars({
   );
 }
 
-/** `2 min used · 7 h 58 min left · renews 08:19` (parts when known). */
+/**
+ * `2 min used · 7 h 58 min left · +2 h granted today · renews 08:19`
+ * (parts when known).
+ */
 export function usageText(
   usage: IProfileUsage,
   dailySeconds: number | null,
@@ -70,6 +76,9 @@ export function usageText(
     parts.push('no daily limit');
   } else {
     parts.push(`${humanDuration(usage.remaining_seconds)} left`);
+    if (usage.granted_seconds) {
+      parts.push(`+${humanDuration(usage.granted_seconds)} granted today`);
+    }
     const renews = formatClockTime(usage.resets_at, now);
     if (renews) {
       parts.push(`renews ${renews}`);

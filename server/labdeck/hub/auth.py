@@ -85,7 +85,9 @@ class LabdeckAuthenticator(FirstUseAuthenticator):
     async def authenticate(self, handler, data):
         name = self.normalize_username(data["username"])
         password = data["password"]
-        if not self.create_users and not self._user_exists(name):
+        # the hub's users through the login handler (FirstUseAuthenticator's own check
+        # uses Authenticator.db, deprecated, and warns at every login)
+        if not self.create_users and handler.find_user(name) is None:
             return None
         stored = password_hash(Path(self.dbm_path), name)
         if stored is not None:

@@ -54,10 +54,10 @@ def set_auth(c, s: HubSettings) -> None:
     c.FirstUseAuthenticator.min_password_length = 8
     # hashes of one-time invite links, next to the passwords (both 0600)
     c.LabdeckAuthenticator.invites_path = str(s.state.hub_dir / "invites.json")
-    if s.state.admin_token.exists():
-        token = s.state.admin_token.read_text().strip()
-        # A user-owned token, so the admin token speaks for the admin user everywhere.
-        c.JupyterHub.api_tokens = {token: s.admin}
+    # The admin token acts as the admin user everywhere. labdeck's hub (labdeck.hub.app,
+    # what `labdeck up` runs) loads it; plain `jupyterhub -f` runs without it.
+    c.LabdeckHub.admin_token_file = str(s.state.admin_token)
+    c.LabdeckHub.admin_token_user = s.admin
 
 
 def set_spawner(c, s: HubSettings) -> None:
@@ -71,6 +71,17 @@ def set_spawner(c, s: HubSettings) -> None:
     c.Spawner.default_url = "/lab"
     c.Spawner.start_timeout = 120
     c.Spawner.http_timeout = 60
+
+
+def set_activity(c) -> None:
+    """A lab's activity is what its server reports (running code, terminals, changes:
+    labserver/activity.py), within a minute: labdeck's idle culler reads it in the hub
+    (each server's `last_activity`), and a warning 5 minutes before an idle stop must not
+    rest on activity 5 minutes old (the default report interval is 300 s)."""
+    c.Spawner.environment.update({"JUPYTERHUB_ACTIVITY_INTERVAL": "60"})
+    # Not the proxy's traffic: an open JupyterLab tab polls its server every few seconds,
+    # so a lab left open overnight would never look idle.
+    c.JupyterHub.last_activity_interval = 0
 
 
 def set_backends(c, s: HubSettings) -> None:
@@ -105,7 +116,8 @@ def set_service(c, s: HubSettings) -> None:
                 "LABDECK_STATE_DIR": str(s.state.root),
                 "LABDECK_INSTANCE": s.instance,
             },
-            "oauth_no_confirm": True,
+            # no OAuth confirmation page: labdeck's hub trusts its own service
+            # (LabdeckHub.own_services; JupyterHub's oauth_no_confirm warns each start)
             "display": True,
             "info": {"description": "labdeck control plane"},
         }
@@ -136,6 +148,9 @@ def labdeck_roles() -> list[dict]:
                 "read:servers",
                 "servers",
                 "users:activity",
+                # courses: their hub groups, and the users a roster names
+                "admin:groups",
+                "admin:users",
                 LABDECK_ACCESS,
             ],
             "services": [SERVICE_NAME],
@@ -149,6 +164,7 @@ def apply_defaults(c, s: HubSettings) -> None:
     set_state(c, s)
     set_auth(c, s)
     set_spawner(c, s)
+    set_activity(c)
     set_backends(c, s)
     set_quotas(c, s)
     set_service(c, s)

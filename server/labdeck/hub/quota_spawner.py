@@ -22,6 +22,7 @@ from traitlets.config import Configurable
 
 from ..quota.profiles import Profile, RuntimeProfiles
 from .session_client import SessionClient
+from .spawn_form import plain_form, runtime_form
 
 QUEUE_POLL_SECONDS = 20
 
@@ -95,23 +96,36 @@ class QuotaSpawnerMixin(Configurable):
     # -- choosing a runtime -------------------------------------------------------------
     async def _render_options_form(self, spawner) -> str:
         default = self.runtime_profiles.get(None)
-        items = []
-        for profile in self.runtime_profiles.all():
-            checked = " checked" if profile.name == default.name else ""
-            items.append(
-                '<label class="labdeck-profile" style="display:block;margin:0.5em 0">'
-                f'<input type="radio" name="profile" value="{html.escape(profile.name)}"'
-                f"{checked}> <strong>{html.escape(profile.display_name)}</strong>"
-                f'<br><span class="text-muted">{html.escape(profile.description)}</span>'
-                "</label>"
-            )
-        notice = await self._last_end_notice()
+        default_name = default.name if default else ""
+        runtimes, notice = await asyncio.gather(self._runtimes(), self._last_end_notice())
+        if runtimes is None:
+            form = plain_form(self.runtime_profiles.all(), default_name)
+        else:
+            form = runtime_form(runtimes, default_name)
         if notice:
             notice = (
                 '<div class="alert alert-warning" role="alert" data-testid="labdeck-last-end">'
                 f"{html.escape(notice)}</div>"
             )
-        return notice + "<p>Choose a runtime for this session.</p>" + "".join(items)
+        return notice + form
+
+    async def _runtimes(self) -> list[dict] | None:
+        """The runtimes with the user's time left on each, or None when the service does
+        not answer in time (the form then lists the runtimes without it)."""
+        try:
+            runtimes = await asyncio.wait_for(
+                self.sessions.runtimes(self.user.name, self.end_timeout), self.end_timeout
+            )
+        except (SpawnException, TimeoutError, ValueError) as e:
+            self.log.warning("The spawn form shows runtimes without their time left: %s", e)
+            return None
+        if not isinstance(runtimes, list) or not all(
+            isinstance(r, dict) and {"name", "display_name", "available"} <= r.keys()
+            for r in runtimes
+        ):
+            self.log.warning("The service's runtimes are not as expected: %.200r", runtimes)
+            return None
+        return runtimes
 
     async def _last_end_notice(self) -> str:
         """Why the user's last session ended, when it is something they should hear."""
@@ -195,6 +209,10 @@ class QuotaSpawnerMixin(Configurable):
             await self._end_session(reason)
         return status
 
+    # Set by labdeck's hub (labdeck.hub.app) on the servers it stops as it shuts down,
+    # before it stops the service: their sessions end with reason hub_shutdown.
+    hub_shutting_down = False
+
     async def stop(self, now=False):
         self._stopping = True
         try:
@@ -202,14 +220,14 @@ class QuotaSpawnerMixin(Configurable):
             await self.server_stopped()
         finally:
             self._stopping = False
-        await self._end_session("user")
+        await self._end_session("hub_shutdown" if self.hub_shutting_down else "user")
 
     async def _end_session(self, reason: str) -> None:
         if self.session_id is None:
             return
         session_id, self.session_id = self.session_id, None
-        # During hub shutdown the service is already gone: the service closes the entry
-        # itself when it comes back (from its last heartbeat).
+        # If the service is down (a crash, or a plain JupyterHub stopping services first),
+        # it closes the entry itself when it comes back (from its last heartbeat).
         await self._quietly(self.sessions.end(session_id, reason))
 
     async def _quietly(self, call) -> None:

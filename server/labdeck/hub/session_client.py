@@ -63,5 +63,12 @@ class SessionClient:
         _, sessions = await self._call("GET", f"/sessions?user={quote(user)}", timeout=10)
         return sessions[0] if sessions else None
 
+    async def runtimes(self, user: str, timeout: float = 10) -> list[dict]:
+        """The runtimes the user may choose, with the time each has left today."""
+        _, runtimes = await self._call(
+            "GET", f"/runtimes?user={quote(user, safe='')}", timeout=timeout
+        )
+        return runtimes
+
     async def leave_queue(self, user: str) -> None:
         await self._call("DELETE", f"/gpu-queue/{user}", timeout=10)

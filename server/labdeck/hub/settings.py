@@ -18,6 +18,7 @@ SHARED_SECTIONS = (
     "RuntimeProfiles",
     "GPUPool",
     "StorageMeter",
+    "IdleCuller",
     "SlurmSettings",
     # a backend's own settings (Spark on Slurm: its allocations' time limit)
     "SlurmSparkBackend",

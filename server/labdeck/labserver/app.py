@@ -3,10 +3,12 @@
 import asyncio
 import os
 
+import zmq
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import PeriodicCallback
 from traitlets import Bool, Float, Unicode, default
 
+from .activity import count_only_changes
 from .handlers import ServiceProxyHandler, SparkConnectHandler
 from .sparkmagic_config import refresh_token
 from .storage import StorageGuard
@@ -61,7 +63,26 @@ class LabdeckServerExtension(ExtensionApp):
         deleting them. Off by default: with a storage quota, deleting must free space.""",
     ).tag(config=True)
 
+    reads_are_activity = Bool(
+        False,
+        help="""Count the lab's API reads (listing kernels, sessions, terminals, folders;
+        what an open JupyterLab tab polls every few seconds) as activity. Off: only what
+        the user does (running code, terminals, saving, creating, deleting) keeps the lab
+        from its runtime's idle timeout, so a lab left open overnight is culled.""",
+    ).tag(config=True)
+
+    def _link_jupyter_server_extension(self, serverapp):
+        # Linked before the server makes its kernel manager: kernels' ZeroMQ traffic is
+        # encrypted (CurveZMQ keys per kernel) where the kernel supports it, instead of
+        # plain TCP every kernel warns about. An admin's own setting wins.
+        kernels = serverapp.config.KernelManager
+        if "transport_encryption" not in kernels and zmq.has("curve"):
+            kernels.transport_encryption = "auto"
+        super()._link_jupyter_server_extension(serverapp)
+
     def initialize_settings(self):
+        if not self.reads_are_activity:
+            count_only_changes()
         contents = self.serverapp.contents_manager
         if hasattr(contents, "delete_to_trash"):
             contents.delete_to_trash = self.use_trash

@@ -16,6 +16,13 @@ FORWARDED_HEADERS = ("Content-Type", "Accept")
 RETURNED_HEADERS = ("Content-Type", "Location", "Content-Disposition")
 
 
+RESTARTING = (
+    "labdeck's control plane is restarting. This page retries on its own; your lab and "
+    "files are not affected."
+)
+# the service is back about 10 s after a crash
+RETRY_AFTER_SECONDS = 3
+
 ERROR_CODES = {
     400: "bad_request",
     401: "not_authenticated",
@@ -70,9 +77,14 @@ class ServiceProxyHandler(LabdeckHandler):
         )
         try:
             response = await httpclient.AsyncHTTPClient().fetch(request, raise_error=False)
-        except OSError as e:
-            raise web.HTTPError(502, f"The labdeck service cannot be reached: {e}") from e
+        except OSError:
+            # nothing listens: the hub restarts its service within seconds
+            self._answer_restarting()
+            return
         if response.code == 599:
+            if isinstance(response.error, OSError):
+                self._answer_restarting()
+                return
             raise web.HTTPError(502, f"The labdeck service did not answer: {response.error}")
         self.set_status(response.code, response.reason)
         for name in RETURNED_HEADERS:
@@ -82,6 +94,13 @@ class ServiceProxyHandler(LabdeckHandler):
             self.finish()
         else:
             self.finish(response.body)
+
+    def _answer_restarting(self) -> None:
+        """503 the lab understands: it says so and retries after Retry-After seconds."""
+        self.set_status(503)
+        self.set_header("Content-Type", "application/json")
+        self.set_header("Retry-After", str(RETRY_AFTER_SECONDS))
+        self.finish(json.dumps({"error": "service_restarting", "message": RESTARTING}))
 
     @web.authenticated
     async def get(self, path):

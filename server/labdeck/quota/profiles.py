@@ -13,6 +13,7 @@ STUDIO_LAB_PROFILES = [
         "cpu_limit": 4.0,
         "mem_limit": "16G",
         "gpus": 0,
+        "idle_seconds": 3600,
     },
     {
         "name": "gpu",
@@ -22,6 +23,7 @@ STUDIO_LAB_PROFILES = [
         "cpu_limit": 4.0,
         "mem_limit": "16G",
         "gpus": 1,
+        "idle_seconds": 1200,
     },
 ]
 
@@ -34,6 +36,8 @@ class Profile:
     cpu_limit: float | None = None
     mem_limit: str | None = None
     gpus: int = 0
+    # stopped after this long without activity; None or 0: never
+    idle_seconds: int | None = None
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -44,8 +48,10 @@ class RuntimeProfiles(Configurable):
 
     profiles = List(
         help="""Runtime profiles, each a dict with `name`, `display_name`, `description`,
-        `cpu_limit` (cores), `mem_limit` (e.g. "16G") and `gpus` (GPUs assigned
-        exclusively). The first one is the default unless `default_profile` says otherwise.
+        `cpu_limit` (cores), `mem_limit` (e.g. "16G"), `gpus` (GPUs assigned
+        exclusively) and `idle_seconds` (a session with no activity for this long is
+        stopped, with a warning first; null or 0: never). The first one is the default
+        unless `default_profile` says otherwise.
         """,
     ).tag(config=True)
 
@@ -58,6 +64,9 @@ class RuntimeProfiles(Configurable):
         seen = set()
         for spec in proposal.value:
             Profile(**spec)  # raises TypeError on unknown or missing fields
+            idle = spec.get("idle_seconds")
+            if idle is not None and (not isinstance(idle, int) or idle < 0):
+                raise ValueError(f"idle_seconds of {spec['name']!r} must be null or seconds >= 0")
             if spec["name"] in seen:
                 raise ValueError(f"duplicate runtime profile {spec['name']!r}")
             seen.add(spec["name"])

@@ -18,6 +18,7 @@ from .._version import __version__
 from ..accounts import UserAccounts
 from ..capabilities import DEPLOYMENTS, JOBS, SPARK
 from ..cgroups import Cgroups
+from ..course_folders import CourseFolders
 from ..hub.settings import SHARED_CONFIG_ENV
 from ..paths import StateDir, default_state_dir, write_secret
 from ..quota.policy import QuotaPolicy
@@ -25,18 +26,23 @@ from ..quota.profiles import RuntimeProfiles
 from ..supervisor import Supervisor
 from .budgets import QuotaAccess
 from .clusters import ClusterManager, SparkClusters
+from .courses import Courses, hub_public_url
 from .db import Database
 from .deployments import DeploymentManager, ModelDeployments
 from .gpus import GPUPool
+from .grants import Grants
 from .handlers import default_handlers, page_handlers
 from .handlers.base import NotFoundHandler
 from .handlers.openapi import build_document
+from .handlers.prometheus import default_handlers as metrics_handlers
 from .hub_client import HubClient
+from .idle import IdleCuller
 from .jobs import JobManager, TrainingJobs
-from .ledger import Ledger
+from .ledger import KINDS, Ledger
 from .livy import LivyGateway
 from .livy_batches import LivyBatches
 from .platform import Platform
+from .prometheus import ServiceMetrics, StateCollector
 from .quotas import Quotas
 from .resources import ResourceManager
 from .sessions import SessionManager
@@ -133,6 +139,7 @@ class LabdeckService(Application):
         TrainingJobs,
         ModelDeployments,
         UserAccounts,
+        IdleCuller,
     ]
 
     def initialize(self, argv=None):
@@ -151,13 +158,16 @@ class LabdeckService(Application):
         self.profiles = RuntimeProfiles(parent=self)
         self.gpus = GPUPool(parent=self)
         self.storage = StorageMeter(parent=self)
-        self.ledger = Ledger(self.db)
+        self.metrics = ServiceMetrics(KINDS)
+        self.ledger = Ledger(self.db, metrics=self.metrics)
         # every process tree labdeck starts for users gets a cgroup with its limits
         supervisor = Supervisor(self.log, Cgroups())
         self.accounts = UserAccounts(parent=self)
         platform = Platform(self.db, self.ledger, supervisor, self.accounts, self.log)
         self.quotas = Quotas(self.db, self.policy, self.profiles, self.accounts)
-        self.sessions = SessionManager(platform, self.quotas, self.gpus, self.hub)
+        self.grants = Grants(self.db, self.policy, platform.now)
+        self.sessions = SessionManager(platform, self.quotas, self.gpus, self.hub, self.grants)
+        self.idle = IdleCuller(self.sessions, self.hub, parent=self)
         spark_root = Path(self.state_dir) / "spark"
         spark = SparkClusters(parent=self)
         self.clusters = ClusterManager(
@@ -196,6 +206,12 @@ class LabdeckService(Application):
             QuotaAccess(self.policy, self.section_limits),
         )
         self.users = Users(self.db)
+        # courses: hub groups with a shared folder under the state dir
+        folders = CourseFolders(Path(self.state_dir) / "courses", self.accounts, self.log)
+        self.courses = Courses(self.db, self.hub, folders, hub_public_url())
+        self.metrics.watch(
+            StateCollector(self.db, self.profiles, self.gpus, self.managers.values())
+        )
         self.web_app = self.make_web_app()
 
     async def quota_of(self, user: str) -> dict:
@@ -230,7 +246,7 @@ class LabdeckService(Application):
         base = self.base_url if self.base_url.endswith("/") else self.base_url + "/"
         handlers = [
             (route_pattern(base, template), handler)
-            for template, handler in [*self.routes, *page_handlers]
+            for template, handler in [*self.routes, *page_handlers, *metrics_handlers]
         ]
         handlers.append((base + r"api/.*", NotFoundHandler))
         return web.Application(
@@ -253,6 +269,7 @@ class LabdeckService(Application):
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stopping.set)
         await self.sessions.start()
+        self.idle.start()
         await self.livy.adopt()
         for manager in self.managers.values():
             await manager.start()
@@ -262,6 +279,7 @@ class LabdeckService(Application):
         await stopping.wait()
         self.http_server.stop()
         await asyncio.gather(*(manager.shutdown() for manager in self.managers.values()))
+        await self.idle.shutdown()
         await self.sessions.shutdown()
         self.log.info("labdeck service stopped")
 

@@ -9,12 +9,16 @@ seen. Usage, deadlines and the admin report are all read from here.
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from ..quota.usage import Interval
 from .db import Database
 from .models import LedgerEntry, utcnow
+
+if TYPE_CHECKING:
+    from .prometheus import ServiceMetrics
 
 KINDS = ("session", "cluster", "job", "deployment")
 
@@ -33,9 +37,20 @@ class ReportRow:
 
 
 class Ledger:
-    def __init__(self, db: Database, now: Callable[[], datetime] = utcnow):
+    def __init__(
+        self,
+        db: Database,
+        now: Callable[[], datetime] = utcnow,
+        metrics: "ServiceMetrics | None" = None,
+    ):
         self.db = db
         self.now = now
+        # counts the writes, and how late deadline stops end (labdeck_... metrics)
+        self.metrics = metrics
+
+    def _wrote(self, kind: str, action: str, count: int = 1) -> None:
+        if self.metrics is not None and count:
+            self.metrics.ledger_write(kind, action, count)
 
     # -- writing --------------------------------------------------------------------------
     def open(
@@ -68,13 +83,21 @@ class Ledger:
         )
         with self.db.session() as db:
             db.add(entry)
+        self._wrote(kind, "open")
         return entry
 
-    def close(self, entry_id: int, reason: str, at: datetime | None = None) -> LedgerEntry | None:
+    def close(
+        self,
+        entry_id: int,
+        reason: str,
+        at: datetime | None = None,
+        due: datetime | None = None,
+    ) -> LedgerEntry | None:
         """End an open entry. A stop reason recorded earlier wins over `reason`.
 
         Returns the entry as it is now, or None if there is none; closing a closed
-        entry changes nothing.
+        entry changes nothing. An entry ended for its deadline (or for its stop reason,
+        `due` at that time) counts how late it ended in labdeck_enforcement_lag_seconds.
         """
         with self.db.session() as db:
             entry = db.get(LedgerEntry, entry_id)
@@ -83,31 +106,46 @@ class Ledger:
             entry.ended = at or self.now()
             entry.end_reason = entry.stop_reason or reason
             entry.last_seen = entry.ended
-            return entry
+        self._wrote(entry.kind, "close")
+        if due is None and entry.end_reason == entry.deadline_reason:
+            due = entry.deadline  # stopped for its deadline
+        if self.metrics is not None and due is not None:
+            self.metrics.enforced(entry.kind, entry.end_reason, due, entry.ended)
+        return entry
 
     def set_stop_reason(self, entry_id: int, reason: str) -> LedgerEntry | None:
         """Record why an entry is being stopped (the first reason given is kept)."""
         with self.db.session() as db:
             entry = db.get(LedgerEntry, entry_id)
-            if entry is not None and entry.ended is None:
-                entry.stop_reason = entry.stop_reason or reason
-            return entry
+            if entry is None or entry.ended is not None or entry.stop_reason:
+                return entry
+            entry.stop_reason = reason
+        self._wrote(entry.kind, "stop_reason")
+        return entry
 
     def set_deadline(
         self, entry_id: int, at: datetime | None, reason: str | None
     ) -> LedgerEntry | None:
         with self.db.session() as db:
             entry = db.get(LedgerEntry, entry_id)
-            if entry is not None:
-                entry.deadline, entry.deadline_reason = at, reason
-            return entry
+            if entry is None:
+                return None
+            if (entry.deadline, entry.deadline_reason) == (at, reason):
+                return entry  # moved nowhere: nothing is written
+            entry.deadline, entry.deadline_reason = at, reason
+        self._wrote(entry.kind, "deadline")
+        return entry
 
     def heartbeat(self) -> None:
         """Every open entry was running now."""
         now = self.now()
+        touched: dict[str, int] = {}
         with self.db.session() as db:
             for entry in db.scalars(select(LedgerEntry).where(LedgerEntry.ended.is_(None))):
                 entry.last_seen = now
+                touched[entry.kind] = touched.get(entry.kind, 0) + 1
+        for kind, count in touched.items():
+            self._wrote(kind, "heartbeat", count)
 
     # -- reading --------------------------------------------------------------------------
     def get(self, entry_id: int) -> LedgerEntry | None:

@@ -4,16 +4,21 @@ once it is spent, and the deadline of every running session and job, all from th
 
 Sessions keep a timer at their deadline (sessions.py); jobs are checked against theirs
 each second (jobs.py). Both ask `deadlines` again whenever one of the user's sessions or
-jobs starts or ends, and when an admin changes the user's quota.
+jobs starts or ends, and when an admin changes the user's quota or grants them time.
+
+An admin's one-off grants (grants.py) add to a profile's `daily_seconds` for their budget
+day only; they are counted here, not in the quota, which stays the permanent setting.
 """
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
+from ..quota.grants import spent_with_grants
 from ..quota.policy import QuotaPolicy
-from ..quota.profile_time import PROFILE_KINDS, spent_at
+from ..quota.profile_time import PROFILE_KINDS
 from ..quota.profiles import Profile, RuntimeProfiles
 from ..quota.usage import Deadline, Interval, Usage, human_duration, session_deadline, usage, when
 from .errors import Refused
+from .grants import Grants
 from .ledger import Ledger
 from .models import LedgerEntry
 
@@ -23,11 +28,33 @@ LOOK_BACK = timedelta(days=2)
 
 
 class ProfileTime:
-    def __init__(self, ledger: Ledger, policy: QuotaPolicy, profiles: RuntimeProfiles, now):
+    def __init__(
+        self,
+        ledger: Ledger,
+        policy: QuotaPolicy,
+        profiles: RuntimeProfiles,
+        now,
+        grants: Grants,
+    ):
         self.ledger = ledger
         self.policy = policy
         self.profiles = profiles
         self.now = now
+        self.grants = grants
+
+    def granted(self, user: str, now: datetime | None = None) -> dict[str, int]:
+        """Seconds granted per profile for the budget day containing now."""
+        today = self.grants.today(now or self.now())
+        return {
+            profile: days[today]
+            for profile, days in self.grants.per_day(user, today).items()
+            if today in days
+        }
+
+    def _daily(self, limits: dict, granted: int) -> int | None:
+        """A profile's daily budget with the day's grants (None: no budget)."""
+        daily = limits.get("daily_seconds")
+        return None if daily is None else daily + granted
 
     def intervals(self, user: str, now: datetime) -> dict[str, list[Interval]]:
         """Run time of the user's sessions and jobs, per profile."""
@@ -38,14 +65,16 @@ class ProfileTime:
         return merged
 
     def usage_for(self, user: str, quota: dict, now: datetime | None = None) -> dict[str, Usage]:
-        """Time used per profile (sessions and jobs) in the current budget window."""
+        """Time used per profile (sessions and jobs) in the current budget window;
+        what remains counts today's grants."""
         now = now or self.now()
         per_profile = self.intervals(user, now)
+        granted = self.granted(user, now)
         return {
             name: usage(
                 per_profile.get(name, []),
                 self.policy.reset_rule,
-                (quota.get(name) or {}).get("daily_seconds"),
+                self._daily(quota.get(name) or {}, granted.get(name, 0)),
                 now,
             )
             for name in self.profiles.names()
@@ -58,16 +87,22 @@ class ProfileTime:
         now = self.now()
         spent = self.usage_for(user, quota, now)[profile.name]
         if limits.get("daily_seconds") is not None and spent.remaining_seconds == 0:
-            raise Refused(self.spent_message(profile, spent, limits, now), "quota_exceeded")
+            granted = self.granted(user, now).get(profile.name, 0)
+            raise Refused(
+                self.spent_message(profile, spent, limits, now, granted), "quota_exceeded"
+            )
         if limits.get("session_seconds") == 0:
             raise Refused(
                 f"You have no {profile.display_name} time. Ask an admin for a quota.",
                 "quota_exceeded",
             )
 
-    def spent_message(self, profile: Profile, spent: Usage, limits: dict, now: datetime) -> str:
-        """'CPU time used up for today: 8 h of 8 h. It renews at 09:14 UTC.'"""
-        daily = limits["daily_seconds"]
+    def spent_message(
+        self, profile: Profile, spent: Usage, limits: dict, now: datetime, granted: int = 0
+    ) -> str:
+        """'CPU time used up for today: 8 h of 8 h. It renews at 09:14 UTC.'
+        (with a grant: '10 h of 10 h (2 h granted today)')"""
+        daily = self._daily(limits, granted)
         renews = (
             f" It renews at {when(spent.resets_at, self.policy.reset_rule.zone, now)}."
             if spent.resets_at
@@ -75,9 +110,10 @@ class ProfileTime:
         )
         # a stop lands a moment after the deadline: say "4 h of 4 h", not 4 h 0 min 1 s
         used = human_duration(min(spent.used_seconds, daily))
+        extra = f" ({human_duration(granted)} granted today)" if granted else ""
         return (
             f"{profile.display_name} time used up for today: {used} of "
-            f"{human_duration(daily)}.{renews}"
+            f"{human_duration(daily)}{extra}.{renews}"
         )
 
     def stop_message(self, user: str, profile_name: str, quota: dict) -> str:
@@ -88,22 +124,30 @@ class ProfileTime:
             return "Daily time used up: stopped automatically."
         now = self.now()
         spent = self.usage_for(user, quota, now)[profile_name]
-        return f"{self.spent_message(profile, spent, limits, now)} Stopped automatically."
+        granted = self.granted(user, now).get(profile_name, 0)
+        message = self.spent_message(profile, spent, limits, now, granted)
+        return f"{message} Stopped automatically."
 
     # -- deadlines ------------------------------------------------------------------------
     def deadlines(self, user: str, quota: dict) -> list[LedgerEntry]:
         """Record the deadline of each of the user's running sessions and jobs: when the
         ones running now will have spent their profile's daily time (for a session also
-        its length limit, the sooner). Returns the entries as updated."""
+        its length limit, the sooner). A grant counts on its own day only. Returns the
+        entries as updated."""
         now = self.now()
         per_profile = self.intervals(user, now)
         rule = self.policy.reset_rule
+        grants: dict[str, dict[date, int]] = self.grants.per_day(user, self.grants.today(now))
         updated = []
         for kind in PROFILE_KINDS:
             for entry in self.ledger.open_entries(kind, user):
                 limits = quota.get(entry.profile) or {}
-                budget_at = spent_at(
-                    per_profile.get(entry.profile, []), rule, limits.get("daily_seconds"), now
+                budget_at = spent_with_grants(
+                    per_profile.get(entry.profile, []),
+                    rule,
+                    limits.get("daily_seconds"),
+                    grants.get(entry.profile, {}),
+                    now,
                 )
                 if kind == "session":
                     deadline = session_deadline(

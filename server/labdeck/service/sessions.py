@@ -14,6 +14,7 @@ from ..quota.profiles import Profile
 from ..quota.usage import Usage
 from .errors import Conflict, Invalid
 from .gpus import GPUPool
+from .grants import Grants
 from .hub_client import HubClient, HubError
 from .models import LedgerEntry, ServiceState
 from .platform import Platform
@@ -50,7 +51,14 @@ class Queued:
 
 
 class SessionManager:
-    def __init__(self, platform: Platform, quotas: Quotas, gpus: GPUPool, hub: HubClient):
+    def __init__(
+        self,
+        platform: Platform,
+        quotas: Quotas,
+        gpus: GPUPool,
+        hub: HubClient,
+        grants: Grants | None = None,
+    ):
         self.db, self.ledger, self.log = platform.db, platform.ledger, platform.log
         self.now = platform.now
         self.quotas = quotas
@@ -58,9 +66,15 @@ class SessionManager:
         self.policy, self.profiles = quotas.policy, quotas.profiles
         self.gpus = gpus
         self.hub = hub
+        # admins' one-off grants add to a profile's daily time on their day
+        self.grants = grants or Grants(self.db, self.policy, self.now)
         # the profiles' daily time, which the user's training jobs spend too
-        self.profile_time = ProfileTime(self.ledger, self.policy, self.profiles, self.now)
+        self.profile_time = ProfileTime(
+            self.ledger, self.policy, self.profiles, self.now, self.grants
+        )
         self._timers: dict[int, asyncio.TimerHandle] = {}
+        # when a stop not at the entry's deadline was due (idle): its lag is measured from it
+        self._due: dict[int, datetime] = {}
         self._tasks: set[asyncio.Task] = set()
         self._heartbeat: asyncio.Task | None = None
 
@@ -214,7 +228,7 @@ class SessionManager:
         if timer:
             timer.cancel()
         before = self.ledger.get(session_id)
-        session = self.ledger.close(session_id, reason, at)
+        session = self.ledger.close(session_id, reason, at, due=self._due.pop(session_id, None))
         if before is not None and before.ended is None:
             self.gpus.release(session.gpus)
             self.log.info(
@@ -245,8 +259,11 @@ class SessionManager:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def stop(self, session_id: int, reason: str) -> LedgerEntry | None:
+    async def stop(
+        self, session_id: int, reason: str, due: datetime | None = None
+    ) -> LedgerEntry | None:
         """Record why, then have the hub stop the server; close the entry once it is gone.
+        `due`: when this stop was due, if not at the entry's deadline (an idle timeout).
 
         The hub may be busy with the server (still starting, already stopping): ask again
         until it is gone, rather than let a session overrun its deadline.
@@ -254,6 +271,8 @@ class SessionManager:
         session = self.ledger.set_stop_reason(session_id, reason)
         if session is None or session.ended is not None:
             return session
+        if due is not None and session.stop_reason == reason:
+            self._due[session_id] = due
         user, server = session.user, session.resource_id
         self.log.info("Stopping session %s of %s: %s", session_id, user, reason)
         for _ in range(STOP_ATTEMPTS):

@@ -3,20 +3,24 @@
 from . import (
     admin,
     clusters,
+    courses,
     deployments,
     endpoints,
+    grants,
     jobs,
     livy,
     livy_batches,
     me,
     openapi,
     pages,
+    runtimes,
     sessions,
     sparkui,
 )
 
 default_handlers = [
     *me.default_handlers,
+    *runtimes.default_handlers,
     *sessions.default_handlers,
     *clusters.default_handlers,
     *jobs.default_handlers,
@@ -25,6 +29,8 @@ default_handlers = [
     *livy.default_handlers,
     *livy_batches.default_handlers,
     *admin.default_handlers,
+    *courses.default_handlers,
+    *grants.default_handlers,
     *openapi.default_handlers,
 ]
 page_handlers = [*pages.default_handlers, *sparkui.default_handlers]

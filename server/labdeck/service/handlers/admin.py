@@ -5,9 +5,11 @@ import io
 from datetime import UTC, datetime, timedelta
 
 from ..errors import APIError
+from ..grants import grant_json
 from ..ledger import KINDS
 from ..models import utcnow
 from .base import APIHandler
+from .grants import GRANT_SCHEMA
 from .serializers import QUOTA_SCHEMA, iso
 
 DEFAULT_REPORT_DAYS = 7
@@ -20,6 +22,7 @@ REPORT_COLUMNS = [
     "seconds",
     "gpu_seconds",
     "core_seconds",
+    "granted_seconds",
 ]
 
 _SECONDS = {"type": "integer", "minimum": 0}
@@ -46,6 +49,11 @@ REPORT_SCHEMA = {
                     "seconds": _SECONDS,
                     "gpu_seconds": _SECONDS,
                     "core_seconds": _SECONDS,
+                    "granted_seconds": {
+                        **_SECONDS,
+                        "description": "One-off grants for the user and profile whose "
+                        "day begins in the period (on the profile's session row)",
+                    },
                 },
             },
         },
@@ -55,7 +63,13 @@ REPORT_SCHEMA = {
                 "by_profile": {"type": "object", "additionalProperties": _SECONDS},
                 "by_group": {"type": "object", "additionalProperties": _SECONDS},
                 "by_kind": {"type": "object", "additionalProperties": _KIND_TOTALS},
+                "granted_by_profile": {"type": "object", "additionalProperties": _SECONDS},
             },
+        },
+        "grants": {
+            "type": "array",
+            "description": "The one-off grants whose day begins in the period",
+            "items": GRANT_SCHEMA,
         },
     },
 }
@@ -128,6 +142,10 @@ class UsageReportHandler(APIHandler):
             "core_seconds are summed over them. Totals: seconds per profile "
             "(by_profile) and per group (by_group), all kinds together, and "
             "{seconds, gpu_seconds, core_seconds} per kind (by_kind). "
+            "Admins' one-off time grants whose budget day begins in the period: "
+            "granted_seconds on the user's session row of the profile (a row of its "
+            "own when there was no session), granted_by_profile in the totals, and "
+            "each grant with who granted it and why in `grants`. "
             "Query: since, until (ISO 8601), group, format=json|csv.",
             "responses": {
                 "200": {
@@ -159,7 +177,10 @@ class UsageReportHandler(APIHandler):
             if members is None:
                 raise APIError(404, "not_found", f"There is no group called {group!r}.")
 
-        rows = await self._rows(since, until, members)
+        grants = self.service.grants.in_period(
+            since, until, None if members is None else set(members)
+        )
+        rows = await self._rows(since, until, members, grants)
         if output == "csv":
             self._write_csv(rows, since, until)
             return
@@ -170,23 +191,33 @@ class UsageReportHandler(APIHandler):
                 "group": group,
                 "rows": rows,
                 "totals": _totals(rows),
+                "grants": [grant_json(g) for g in grants],
             }
         )
 
-    async def _rows(self, since, until, members: list[str] | None) -> list[dict]:
+    async def _rows(self, since, until, members: list[str] | None, grants) -> list[dict]:
         report = self.ledger.report(since, until, None if members is None else set(members))
+        # a grant adds to a profile's time, which sessions and jobs share: it shows once,
+        # on the session row
+        granted: dict[tuple[str, str, str], int] = {}
+        for grant in grants:
+            key = (grant.user, "session", grant.profile)
+            granted[key] = granted.get(key, 0) + grant.seconds
+        table = {(row.user, row.kind, row.profile): row for row in report}
         rows = []
-        for row in report:
+        for user, kind, profile in sorted(table.keys() | granted.keys()):
+            row = table.get((user, kind, profile))
             rows.append(
                 {
-                    "user": row.user,
-                    "groups": await self.service.hub.groups_of(row.user),
-                    "profile": row.profile,
-                    "kind": row.kind,
-                    "sessions": row.entries,
-                    "seconds": round(row.seconds),
-                    "gpu_seconds": round(row.gpu_seconds),
-                    "core_seconds": round(row.core_seconds),
+                    "user": user,
+                    "groups": await self.service.hub.groups_of(user),
+                    "profile": profile,
+                    "kind": kind,
+                    "sessions": row.entries if row else 0,
+                    "seconds": round(row.seconds) if row else 0,
+                    "gpu_seconds": round(row.gpu_seconds) if row else 0,
+                    "core_seconds": round(row.core_seconds) if row else 0,
+                    "granted_seconds": granted.get((user, kind, profile), 0),
                 }
             )
         return rows
@@ -207,14 +238,22 @@ def _totals(rows: list[dict]) -> dict:
     by_profile: dict[str, int] = {}
     by_group: dict[str, int] = {}
     by_kind: dict[str, dict[str, int]] = {}
+    granted: dict[str, int] = {}
     for row in rows:
+        if row["granted_seconds"]:
+            granted[row["profile"]] = granted.get(row["profile"], 0) + row["granted_seconds"]
         by_profile[row["profile"]] = by_profile.get(row["profile"], 0) + row["seconds"]
         for group in row["groups"]:
             by_group[group] = by_group.get(group, 0) + row["seconds"]
         kind = by_kind.setdefault(row["kind"], {"seconds": 0, "gpu_seconds": 0, "core_seconds": 0})
         for field in kind:
             kind[field] += row[field]
-    return {"by_profile": by_profile, "by_group": by_group, "by_kind": by_kind}
+    return {
+        "by_profile": by_profile,
+        "by_group": by_group,
+        "by_kind": by_kind,
+        "granted_by_profile": granted,
+    }
 
 
 default_handlers = [

@@ -1,6 +1,7 @@
 """`api/v1/me`: who is asking, their runtimes, quota, usage, session and storage."""
 
 from ...capabilities import CAPABILITIES
+from ..grants import grant_json
 from .base import APIHandler
 from .serializers import QUOTA_SCHEMA, iso
 
@@ -10,6 +11,26 @@ USAGE_SCHEMA = {
         "used_seconds": {"type": "integer"},
         "remaining_seconds": {"type": "integer", "nullable": True},
         "resets_at": {"type": "string", "format": "date-time", "nullable": True},
+        "granted_seconds": {
+            "type": "integer",
+            "description": "Seconds an admin granted for today only (already counted "
+            "in remaining_seconds)",
+        },
+    },
+}
+
+IDLE_SCHEMA = {
+    "type": "object",
+    "nullable": True,
+    "description": "The runtime's idle timeout (null: never stopped for idleness): the "
+    "last activity the hub reported, when the session stops unless used, and the "
+    "warning (null until it is given, and again once there is new activity).",
+    "properties": {
+        "idle_seconds": {"type": "integer"},
+        "last_activity": {"type": "string", "format": "date-time", "nullable": True},
+        "stops_at": {"type": "string", "format": "date-time"},
+        "warning": {"type": "string", "nullable": True},
+        "warned_at": {"type": "string", "format": "date-time", "nullable": True},
     },
 }
 
@@ -34,6 +55,7 @@ ME_SCHEMA = {
                 "deadline": {"type": "string", "format": "date-time", "nullable": True},
                 "deadline_reason": {"type": "string", "nullable": True},
                 "gpus": {"type": "array", "items": {"type": "string"}},
+                "idle": IDLE_SCHEMA,
             },
         },
         "queue": {
@@ -49,6 +71,19 @@ ME_SCHEMA = {
             },
         },
         "warn_before_seconds": {"type": "array", "items": {"type": "integer"}},
+        "grants_today": {
+            "type": "array",
+            "description": "Admins' one-off grants of time for today",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "profile": {"type": "string"},
+                    "seconds": {"type": "integer"},
+                    "note": {"type": "string"},
+                    "granted_by": {"type": "string"},
+                },
+            },
+        },
         "resources": {
             "type": "object",
             "description": "Per capability (spark, ...): limits of its quota section, "
@@ -94,12 +129,17 @@ class MeHandler(APIHandler):
     async def _lab(self, name: str, groups: list[str]) -> dict:
         quota = self.quotas.quota_for(name, groups)
         usage = self.sessions.usage_for(name, quota)
+        today = self.service.grants.today()
+        granted = self.sessions.profile_time.granted(name)
         running = self.sessions.open_session(name)
         position = self.service.gpus.position(name)
         return {
             "profiles": [p.to_json() for p in self.service.profiles.all()],
             "quota": quota,
-            "usage": {profile: u.to_json() for profile, u in usage.items()},
+            "usage": {
+                profile: {**u.to_json(), "granted_seconds": granted.get(profile, 0)}
+                for profile, u in usage.items()
+            },
             "session": running
             and {
                 "id": running.id,
@@ -108,6 +148,7 @@ class MeHandler(APIHandler):
                 "deadline": iso(running.deadline),
                 "deadline_reason": running.deadline_reason,
                 "gpus": list(running.gpus),
+                "idle": self._idle(running),
             },
             "queue": position and {"position": position},
             "storage": {
@@ -115,11 +156,19 @@ class MeHandler(APIHandler):
                 "limit_bytes": quota.get("storage_bytes"),
             },
             "warn_before_seconds": list(self.service.policy.warn_before_seconds),
+            "grants_today": [
+                {key: g[key] for key in ("profile", "seconds", "note", "granted_by")}
+                for g in map(grant_json, self.service.grants.on_day(name, today))
+            ],
             "resources": {
                 capability.name: self._capability(capability, quota.get(capability.name) or {})
                 for capability in CAPABILITIES
             },
         }
+
+    def _idle(self, session) -> dict | None:
+        status = self.service.idle.status(session)
+        return status and status.to_json()
 
     def _capability(self, capability, limits: dict) -> dict:
         """What a capability's quota section leaves the user: limits, in use, left, and

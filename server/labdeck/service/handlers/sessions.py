@@ -70,6 +70,8 @@ class SessionsHandler(APIHandler):
         if isinstance(result, Granted):
             # before the hub starts the lab as the user's account
             await self.quotas.apply_storage(user, groups)
+            # the shared folders of the user's courses, in the home the lab starts in
+            await self.service.courses.session_started(user)
             self.set_header("Location", f"{self.request.path}/{result.session.id}")
             self.write_json(
                 {**session_json(result.session), "environment": result.environment}, 201
