@@ -85,13 +85,26 @@ async def test_refuses_requests_without_credentials(jp_fetch):
     assert error.value.code == 403
 
 
+@pytest.mark.parametrize(
+    "request_path",
+    [
+        {"path": ("labdeck", "api", "v1", "me")},
+        # connecting notebooks to a cluster asks the service too
+        {
+            "path": ("labdeck", "spark", "connect"),
+            "method": "POST",
+            "body": '{"cluster_id": "c-1"}',
+        },
+    ],
+)
 async def test_says_the_control_plane_is_restarting_while_the_service_is_down(
-    jp_fetch, jp_serverapp
+    jp_fetch, jp_serverapp, request_path
 ):
     extension = jp_serverapp.extension_manager.extension_apps["labdeck"].pop()
     extension.service_url = f"http://127.0.0.1:{free_port()}/services/labdeck/"  # nothing there
+    request = dict(request_path)
     with pytest.raises(HTTPClientError) as error:
-        await jp_fetch("labdeck", "api", "v1", "me")
+        await jp_fetch(*request.pop("path"), **request)
     response = error.value.response
     assert error.value.code == 503
     assert response.headers["Content-Type"] == "application/json"

@@ -37,6 +37,13 @@ class LabdeckHandler(APIHandler):
     def initialize(self, extension):
         self.extension = extension
 
+    def _answer_restarting(self) -> None:
+        """503 the lab understands: it says so and retries after Retry-After seconds."""
+        self.set_status(503)
+        self.set_header("Content-Type", "application/json")
+        self.set_header("Retry-After", str(RETRY_AFTER_SECONDS))
+        self.finish(json.dumps({"error": "service_restarting", "message": RESTARTING}))
+
     def check_owner(self) -> None:
         name = getattr(self.current_user, "username", None)
         owner = self.extension.owner
@@ -95,13 +102,6 @@ class ServiceProxyHandler(LabdeckHandler):
         else:
             self.finish(response.body)
 
-    def _answer_restarting(self) -> None:
-        """503 the lab understands: it says so and retries after Retry-After seconds."""
-        self.set_status(503)
-        self.set_header("Content-Type", "application/json")
-        self.set_header("Retry-After", str(RETRY_AFTER_SECONDS))
-        self.finish(json.dumps({"error": "service_restarting", "message": RESTARTING}))
-
     @web.authenticated
     async def get(self, path):
         await self._forward(path)
@@ -144,14 +144,23 @@ class SparkConnectHandler(LabdeckHandler):
         if not isinstance(cluster_id, str) or not CLUSTER_ID.fullmatch(cluster_id):
             raise web.HTTPError(400, 'Say which cluster to connect to: {"cluster_id": ...}.')
         ext = self.extension
-        response = await httpclient.AsyncHTTPClient().fetch(
-            f"{ext.service_url.rstrip('/')}/api/v1/clusters/{cluster_id}",
-            headers={"Authorization": f"token {ext.hub_api_token}"},
-            raise_error=False,
-            request_timeout=30,
-        )
-        if response.code != 200:
+        try:
+            response = await httpclient.AsyncHTTPClient().fetch(
+                f"{ext.service_url.rstrip('/')}/api/v1/clusters/{cluster_id}",
+                headers={"Authorization": f"token {ext.hub_api_token}"},
+                raise_error=False,
+                request_timeout=30,
+            )
+        except OSError:
+            # nothing listens: the hub restarts its service within seconds
+            self._answer_restarting()
+            return
+        except httpclient.HTTPClientError as e:
+            raise web.HTTPError(502, f"The labdeck service did not answer: {e}") from e
+        if response.code in (403, 404):
             raise web.HTTPError(404, f"There is no cluster {cluster_id}.")
+        if response.code != 200:
+            raise web.HTTPError(502, f"The labdeck service answered {response.code}.")
         cluster = json.loads(response.body)
         if cluster["state"] != "RUNNING":
             raise web.HTTPError(
