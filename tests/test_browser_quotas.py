@@ -70,7 +70,7 @@ def test_a_refusal_is_explained_on_the_spawn_page(labdeck, browser):
         # starting anyway (the default runtime) is refused, with the reason
         start_from_spawn_page(page, labdeck, name)
         refusal = page.locator(".spawn-error-msg")
-        expect(refusal).to_contain_text("CPU time used up for today")
+        expect(refusal).to_contain_text("You have no CPU time. Ask an admin for a quota.")
         assert not labdeck.hub_api("GET", f"/users/{name}")["servers"]
     finally:
         page.close()

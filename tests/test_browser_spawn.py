@@ -26,10 +26,14 @@ def test_the_spawn_page_shows_time_left_and_disables_a_used_up_runtime(fresh, br
     name = "springstudent"
     token = labdeck.create_user(name)
     set_password(labdeck, name, "spring-student-pw")
+    # the student used some CPU time, and that was all of today's
+    labdeck.start_server(name, profile="cpu")
+    labdeck.stop_server(name)
+    used = labdeck.service_json("GET", "/me", token=token)["usage"]["cpu"]["used_seconds"]
     labdeck.set_quota(
         name,
         {
-            "cpu": {"daily_seconds": 0},
+            "cpu": {"daily_seconds": used},
             "cpu-large": {"session_seconds": 3 * HOUR, "daily_seconds": 5 * HOUR},
         },
     )

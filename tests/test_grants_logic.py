@@ -137,6 +137,17 @@ def grant(grants, seconds, day=TODAY, user="ann", profile="cpu", note="exam week
     return grants.add(user, GrantRequest(profile, seconds, note, day), by="teacher")
 
 
+def test_no_daily_time_is_not_time_used_up_but_a_grant_gives_some(grants, profile_time):
+    cpu = profile_time.profiles.get("cpu")
+    none = {"cpu": {"session_seconds": H, "daily_seconds": 0}}
+    with pytest.raises(Refused) as refused:
+        profile_time.check("ann", cpu, none)
+    # nothing renews tomorrow: not "0 s of 0 s, it renews at..."
+    assert str(refused.value) == "You have no CPU time. Ask an admin for a quota."
+    grant(grants, 1800)
+    profile_time.check("ann", cpu, none)
+
+
 def test_a_grant_lets_a_refused_user_start_again_today_only(grants, profile_time, clock):
     profile_time.ledger.open("session", "ann", "cpu", "", at=utc(25, 10))
     profile_time.ledger.close(

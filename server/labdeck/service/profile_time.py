@@ -86,16 +86,20 @@ class ProfileTime:
         limits = quota.get(profile.name) or {}
         now = self.now()
         spent = self.usage_for(user, quota, now)[profile.name]
-        if limits.get("daily_seconds") is not None and spent.remaining_seconds == 0:
+        daily = limits.get("daily_seconds")
+        if daily is not None and spent.remaining_seconds == 0:
             granted = self.granted(user, now).get(profile.name, 0)
+            if daily + granted == 0:
+                # nothing to renew: "0 s of 0 s, renews tomorrow" would promise time
+                raise Refused(self.no_time_message(profile), "quota_exceeded")
             raise Refused(
                 self.spent_message(profile, spent, limits, now, granted), "quota_exceeded"
             )
         if limits.get("session_seconds") == 0:
-            raise Refused(
-                f"You have no {profile.display_name} time. Ask an admin for a quota.",
-                "quota_exceeded",
-            )
+            raise Refused(self.no_time_message(profile), "quota_exceeded")
+
+    def no_time_message(self, profile: Profile) -> str:
+        return f"You have no {profile.display_name} time. Ask an admin for a quota."
 
     def spent_message(
         self, profile: Profile, spent: Usage, limits: dict, now: datetime, granted: int = 0
