@@ -137,8 +137,17 @@ def launch_labdeck_hub(
     )
 
 
-def stock_config(workdir: Path, port: int, token: str) -> str:
-    """jupyterhub_config.py for stock JupyterHub with SimpleLocalProcessSpawner: the
+def local_spawner(workdir: Path) -> dict:
+    """The stock hub's spawner: SimpleLocalProcessSpawner, homes under the run's dir."""
+    return {
+        "JupyterHub.spawner_class": "jupyterhub.spawner.SimpleLocalProcessSpawner",
+        "SimpleLocalProcessSpawner.home_dir_template": str(workdir / "homes" / "{username}"),
+        "Spawner.args": ["--allow-root"] if os.geteuid() == 0 else [],
+    }
+
+
+def stock_config(workdir: Path, port: int, token: str, spawner: dict) -> str:
+    """jupyterhub_config.py for stock JupyterHub with `spawner` (its settings): the
     baseline labdeck is compared with."""
     settings = {
         "JupyterHub.ip": "127.0.0.1",
@@ -147,15 +156,12 @@ def stock_config(workdir: Path, port: int, token: str) -> str:
         "JupyterHub.hub_port": free_port(),
         "ConfigurableHTTPProxy.api_url": f"http://127.0.0.1:{free_port()}",
         "ConfigurableHTTPProxy.command": [str(VENV_BIN / "configurable-http-proxy")],
-        "JupyterHub.spawner_class": "jupyterhub.spawner.SimpleLocalProcessSpawner",
-        "SimpleLocalProcessSpawner.home_dir_template": str(workdir / "homes" / "{username}"),
         # The venv is not on PATH; labdeck's spawner makes the same choice by default.
         "Spawner.cmd": [str(VENV_BIN / "jupyterhub-singleuser")],
         "Spawner.default_url": "/lab",
         # Same limits labdeck uses, so a slow spawn is timed rather than cut off.
         "Spawner.start_timeout": 120,
         "Spawner.http_timeout": 60,
-        "Spawner.args": ["--allow-root"] if os.geteuid() == 0 else [],
         # PAM (the default) only admits system users; the benchmark logs in by token alone.
         "JupyterHub.authenticator_class": "jupyterhub.auth.NullAuthenticator",
         "JupyterHub.api_tokens": {token: "admin"},
@@ -163,16 +169,19 @@ def stock_config(workdir: Path, port: int, token: str) -> str:
         "JupyterHub.cleanup_servers": True,
         "JupyterHub.db_url": f"sqlite:///{workdir / 'jupyterhub.sqlite'}",
         "JupyterHub.cookie_secret_file": str(workdir / "jupyterhub_cookie_secret"),
+        **spawner,
     }
     return "".join(f"c.{key} = {value!r}\n" for key, value in settings.items())
 
 
-def launch_stock_hub(workdir: Path, config: str = "") -> Hub:
-    """Stock JupyterHub, plus `config` (more lines of its config file, e.g. a service)."""
+def launch_stock_hub(workdir: Path, config: str = "", spawner: dict | None = None) -> Hub:
+    """Stock JupyterHub with `spawner`'s settings (default: local processes), plus
+    `config` (more lines of its config file, e.g. a service)."""
     port = free_port()
     token = secrets.token_hex(32)
     config_file = workdir / "jupyterhub_config.py"
-    config_file.write_text(stock_config(workdir, port, token) + config)
+    settings = local_spawner(workdir) if spawner is None else spawner
+    config_file.write_text(stock_config(workdir, port, token, settings) + config)
     log_path = workdir / "hub.log"
     process = launch([str(VENV_BIN / "jupyterhub"), "-f", str(config_file)], workdir, log_path)
     return Hub("stock", f"http://127.0.0.1:{port}/", process, workdir, log_path, token=token)

@@ -50,7 +50,6 @@ import argparse
 import json
 import os
 import pwd
-import secrets
 import shutil
 import subprocess
 import sys
@@ -66,9 +65,8 @@ from _hubs import (
     Hub,
     clean_up,
     create_user,
-    free_port,
-    launch,
     launch_labdeck_hub,
+    launch_stock_hub,
     make_root,
     report_failure,
     spawn_and_wait,
@@ -121,49 +119,21 @@ def labdeck_config(cluster: SlurmCluster) -> str:
     )
 
 
-def stock_config(workdir: Path, port: int, token: str, cluster: SlurmCluster) -> str:
-    """jupyterhub_config.py for stock JupyterHub with batchspawner's SlurmSpawner."""
-    settings = {
-        "JupyterHub.ip": "127.0.0.1",
-        "JupyterHub.port": port,
-        "JupyterHub.hub_ip": "127.0.0.1",
-        "JupyterHub.hub_port": free_port(),
-        "ConfigurableHTTPProxy.api_url": f"http://127.0.0.1:{free_port()}",
-        "ConfigurableHTTPProxy.command": [str(VENV_BIN / "configurable-http-proxy")],
+def batchspawner_settings(cluster: SlurmCluster) -> dict:
+    """The stock hub's spawner: batchspawner's SlurmSpawner on the test cluster."""
+    return {
         "JupyterHub.spawner_class": "batchspawner.SlurmSpawner",
-        # The venv is not on the job's PATH; labdeck's spawner makes the same choice.
-        "Spawner.cmd": [str(VENV_BIN / "jupyterhub-singleuser")],
         "SlurmSpawner.batchspawner_singleuser_cmd": str(VENV_BIN / "batchspawner-singleuser"),
-        "Spawner.default_url": "/lab",
         "Spawner.environment": {"SLURM_CONF": str(cluster.conf)},
         "SlurmSpawner.exec_prefix": "",
         "SlurmSpawner.batch_submit_cmd": "sbatch --parsable --uid={username} --gid={username}",
         "SlurmSpawner.req_nprocs": str(CORES),
         "SlurmSpawner.req_memory": MEMORY,
-        # Same limits labdeck uses, so a slow spawn is timed rather than cut off.
-        "Spawner.start_timeout": 120,
-        "Spawner.http_timeout": 60,
-        "JupyterHub.authenticator_class": "jupyterhub.auth.NullAuthenticator",
-        "JupyterHub.api_tokens": {token: "admin"},
-        "Authenticator.admin_users": {"admin"},
-        "JupyterHub.cleanup_servers": True,
-        "JupyterHub.db_url": f"sqlite:///{workdir / 'jupyterhub.sqlite'}",
-        "JupyterHub.cookie_secret_file": str(workdir / "jupyterhub_cookie_secret"),
     }
-    # batchspawner's README: imported for its hub API handler (the lab reports its port)
-    return "import batchspawner  # noqa\n" + "".join(
-        f"c.{key} = {value!r}\n" for key, value in settings.items()
-    )
 
 
-def launch_stock_hub(workdir: Path, cluster: SlurmCluster) -> Hub:
-    port = free_port()
-    token = secrets.token_hex(32)
-    config = workdir / "jupyterhub_config.py"
-    config.write_text(stock_config(workdir, port, token, cluster))
-    log_path = workdir / "hub.log"
-    process = launch([str(VENV_BIN / "jupyterhub"), "-f", str(config)], workdir, log_path)
-    return Hub("stock", f"http://127.0.0.1:{port}/", process, workdir, log_path, token=token)
+# batchspawner's README: imported for its hub API handler (the lab reports its port)
+BATCHSPAWNER_IMPORT = "import batchspawner  # noqa\n"
 
 
 def make_stock_account(workdir: Path) -> None:
@@ -306,7 +276,7 @@ def run(args: argparse.Namespace, root: Path, hubs: list[Hub], cluster: SlurmClu
         workdir.mkdir()
     make_stock_account(stock_dir)
     print("starting stock hub...", flush=True)
-    hubs.append(launch_stock_hub(stock_dir, cluster))
+    hubs.append(launch_stock_hub(stock_dir, BATCHSPAWNER_IMPORT, batchspawner_settings(cluster)))
     print("starting labdeck hub...", flush=True)
     hubs.append(
         launch_labdeck_hub(labdeck_dir, labdeck_config(cluster), args=("--backend", "slurm"))

@@ -24,6 +24,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from ..spark.local import spark_home
+from ..spark.standalone import account_file
 from ..spark.ui_auth import ui_conf
 from ..supervisor import Account
 from .clusters import ClusterManager
@@ -194,15 +195,7 @@ class LivyBatches:
             os.chown(folder, -1, account.gid)
         folder.chmod(0o710 if account is not None else 0o700)
         text = "".join(f"{key}={escape_property(value)}\n" for key, value in settings.items())
-        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
-        fd = os.open(path, flags, 0o600)
-        try:
-            os.fchmod(fd, 0o600)
-            if account is not None:
-                os.fchown(fd, account.uid, account.gid)
-            os.write(fd, text.encode())
-        finally:
-            os.close(fd)
+        account_file(path, account, text, replace=True)
 
     def _argv(self, cluster: Resource, request: BatchRequest, properties: Path) -> list[str]:
         argv = [

@@ -65,10 +65,13 @@ def cluster_memory(spec: ClusterSpec) -> int:
     return spec.memory + (spec.workers + 1) * JVM_OVERHEAD
 
 
-def account_file(path: Path, account: Account | None, text: str = "") -> None:
-    """A file of the owner's account, mode 0600, with text added (made by the service,
-    which must follow no link someone left there)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+def account_file(
+    path: Path, account: Account | None, text: str = "", replace: bool = False
+) -> None:
+    """A file of the owner's account, mode 0600, with text added (or in place of what it
+    held, `replace`), made by the service, which must follow no link someone left there."""
+    mode = os.O_TRUNC if replace else os.O_APPEND
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | mode | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
         os.fchmod(fd, 0o600)
         if account is not None:
